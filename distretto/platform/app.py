@@ -1,0 +1,186 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Flask, g, has_request_context, jsonify, render_template, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from distretto import __version__
+from distretto.platform import logging as platform_logging
+from distretto.platform import web
+from distretto.platform.config import load_config
+from distretto.platform.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Nothing here touches the database or the network.
+
+    ``config`` overrides every other source; tests pass their database URL here.
+    """
+    app = Flask("distretto", instance_relative_config=True)
+    app.import_name = "distretto.platform.app"
+    import distretto.platform as platform_pkg
+
+    app.root_path = platform_pkg.__path__[0]
+    if config and config.get("INSTANCE_PATH"):
+        app.instance_path = str(config["INSTANCE_PATH"])
+    load_config(app, config)
+    platform_logging.init_app(app)
+
+    db.init_app(app)
+    from distretto.platform import migrations as migration_support
+
+    # Alembic's own commands stay reachable as `distretto alembic ...`; `distretto db`
+    # is ours (it also grants the app role its rights after upgrading).
+    migrate.init_app(app, db, directory=migration_support.directory(), command="alembic")
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Rome")
+    limiter.init_app(app)
+
+    _import_models()
+    web.init_app(app)
+    _register_request_hooks(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_template_globals(app)
+
+    from distretto.platform.modules import registry
+
+    registry.init_app(app)
+
+    from distretto.platform.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import the kernel's models so the metadata is complete for migrations."""
+    import distretto.platform.audit
+    import distretto.platform.auth.models
+    import distretto.platform.outbox
+    import distretto.tenants.models  # noqa: F401
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    supported = current_app.config["SUPPORTED_LOCALES"]
+    if not has_request_context():
+        return current_app.config["DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    tenant = g.get("tenant")
+    if tenant is not None and tenant.default_locale in supported:
+        return tenant.default_locale
+    return request.accept_languages.best_match(supported) or current_app.config["DEFAULT_LOCALE"]
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = (
+            incoming if 8 <= len(incoming) <= 64 and incoming.isprintable() else (uuid.uuid4().hex)
+        )
+
+    # run the request-id hook before the tenant resolution registered by web.init_app
+    funcs = app.before_request_funcs[None]
+    funcs.insert(0, funcs.pop())
+
+    @app.after_request
+    def add_headers(response: Any) -> Any:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.after_request
+    def commit_or_rollback(response: Any) -> Any:
+        # The request boundary is the only place that commits; services flush.
+        # Committing before the response leaves means a failed commit is never
+        # reported to the user as a success.
+        if response.status_code < 400 and not g.get("rollback_only"):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+
+def _register_blueprints(app: Flask) -> None:
+    from distretto.platform.auth.views import bp as auth_bp
+    from distretto.platform.health import bp as health_bp
+    from distretto.tenants.operator import bp as operator_bp
+    from distretto.tenants.views import bp as tenant_bp
+    from distretto.tenants.views import home_bp
+
+    for blueprint in (health_bp, auth_bp, home_bp, operator_bp, tenant_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        db.session.rollback()
+        if web.wants_json():
+            body = {
+                "type": "about:blank",
+                "title": error.name,
+                "status": error.code,
+                "detail": error.description,
+            }
+            response = jsonify(body)
+            response.status_code = error.code or 500
+            response.content_type = "application/problem+json"
+            return response
+        template = "platform/error.html"
+        return render_template(template, error=error), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> Any:
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        if web.wants_json():
+            response = jsonify(
+                {"type": "about:blank", "title": "Internal Server Error", "status": 500}
+            )
+            response.status_code = 500
+            response.content_type = "application/problem+json"
+            return response
+        return render_template("platform/error.html", error=None), 500
+
+
+def _register_template_globals(app: Flask) -> None:
+    from distretto.platform import permissions
+    from distretto.platform.context import current_tenant
+    from distretto.platform.formatting import register_filters
+
+    register_filters(app)
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {
+            "current_tenant": current_tenant if g.get("tenant") is not None else None,
+            "can": permissions.can,
+            "menu_entries": _menu_entries,
+            "distretto_version": __version__,
+        }
+
+
+def _menu_entries() -> list[Any]:
+    from distretto.platform.modules import enabled_modules
+    from distretto.platform.permissions import can
+
+    entries = [
+        entry
+        for module in enabled_modules()
+        for entry in module.menu
+        if entry.permission is None or can(entry.permission)
+    ]
+    return sorted(entries, key=lambda e: e.order)

@@ -1,0 +1,1 @@
+"""People and access: users, sessions, roles and permissions."""

@@ -1,0 +1,287 @@
+"""The module contract and registry.
+
+A module is a package exposing one :class:`Module` object through the
+entry-point group ``distretto.modules``. The registry loads them at start-up,
+checks their namespaces, and keeps going when one is broken: the broken
+module is reported by name and the platform and the other modules run on.
+Each firm enables modules one by one (:class:`TenantModule`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Any
+
+from flask import Blueprint, Flask, abort, g, request
+from sqlalchemy import Boolean, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from distretto.platform.db import BigId, TenantOwned, db, utcnow
+
+logger = logging.getLogger("distretto.modules")
+
+ENTRY_POINT_GROUP = "distretto.modules"
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    label: str  # a lazy_gettext string, so it follows the user's language
+    endpoint: str
+    permission: str | None = None
+    icon: str | None = None
+    order: int = 100
+
+
+@dataclass
+class Module:
+    """What a module declares. Only ``name``, ``version`` and ``label`` are required."""
+
+    name: str
+    version: str
+    label: Any
+    description: str = ""
+    platform_versions: str = ">=0.1,<1"
+    requires: tuple[str, ...] = ()
+    models: tuple[type, ...] = ()
+    blueprint: Blueprint | None = None
+    api_blueprint: Blueprint | None = None
+    permissions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    menu: tuple[MenuEntry, ...] = ()
+    workflows: dict[str, Any] = field(default_factory=dict)
+    actions: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    condition_fields: dict[str, Any] = field(default_factory=dict)
+    event_handlers: dict[str, Iterable[Callable[..., Any]]] = field(default_factory=dict)
+    on_enable: Callable[[Any], None] | None = None
+    migrations: str | None = None
+
+
+class ModuleError(Exception):
+    pass
+
+
+class TenantModule(TenantOwned, db.Model):
+    """A module switched on (or off again) for one firm."""
+
+    __tablename__ = "tenant_modules"
+    __table_args__ = (UniqueConstraint("tenant_id", "module"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    module: Mapped[str] = mapped_column(String(40))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModuleRegistry:
+    def __init__(self) -> None:
+        self.modules: dict[str, Module] = {}
+        self.errors: dict[str, str] = {}
+
+    def init_app(self, app: Flask) -> None:
+        self.modules = {}
+        self.errors = {}
+        extra = app.config.get("EXTRA_MODULES", ())
+        for name, loader in self._discover(extra):
+            try:
+                module = loader()
+                self._check(name, module)
+            except Exception as exc:  # noqa: BLE001 - a broken module must not stop the platform
+                self.errors[name] = f"{type(exc).__name__}: {exc}"
+                logger.error("module %s not loaded: %s", name, self.errors[name])
+                continue
+            self.modules[module.name] = module
+        for name in list(self.modules):
+            missing = [dep for dep in self.modules[name].requires if dep not in self.modules]
+            if missing:
+                self.errors[name] = f"missing dependencies: {', '.join(missing)}"
+                logger.error("module %s not loaded: %s", name, self.errors[name])
+                del self.modules[name]
+        from distretto.platform.permissions import register_permissions
+
+        for module in self.modules.values():
+            register_permissions(module.permissions)
+            if module.blueprint is not None:
+                app.register_blueprint(module.blueprint)
+            if module.api_blueprint is not None:
+                app.register_blueprint(module.api_blueprint)
+        app.extensions["distretto.modules"] = self
+        app.before_request(_refuse_disabled_module)
+
+    def _discover(self, extra: Iterable[Any]) -> list[tuple[str, Callable[[], Module]]]:
+        found: list[tuple[str, Callable[[], Module]]] = []
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            found.append((ep.name, ep.load))
+        for module in extra:
+            found.append((getattr(module, "name", repr(module)), lambda m=module: m))
+        return found
+
+    def _check(self, entry_name: str, module: Any) -> None:
+        if not isinstance(module, Module):
+            raise ModuleError(f"entry point {entry_name!r} did not give a Module object")
+        if module.name in self.modules:
+            raise ModuleError(f"a module named {module.name!r} is already loaded")
+        for bp in (module.blueprint, module.api_blueprint):
+            if bp is not None and bp.name not in (module.name, f"{module.name}_api"):
+                raise ModuleError(f"blueprint {bp.name!r} must be named {module.name!r}")
+        for perm in module.permissions:
+            if not perm.startswith(f"{module.name}."):
+                raise ModuleError(f"permission {perm!r} must start with {module.name + '.'!r}")
+        for model in module.models:
+            table = getattr(model, "__tablename__", "")
+            if not table.startswith(f"{module.name}_"):
+                raise ModuleError(f"table {table!r} must start with {module.name + '_'!r}")
+
+    def enabled_for(self, tenant_id: int) -> list[Module]:
+        names = set(
+            db.session.execute(
+                select(TenantModule.module).where(TenantModule.enabled.is_(True))
+            ).scalars()
+        )
+        return [m for n, m in self.modules.items() if n in names]
+
+    def module_of_endpoint(self, endpoint: str | None) -> Module | None:
+        if not endpoint or "." not in endpoint:
+            return None
+        blueprint = endpoint.split(".", 1)[0]
+        name = blueprint.removesuffix("_api")
+        return self.modules.get(name)
+
+
+registry = ModuleRegistry()
+
+
+def _refuse_disabled_module() -> None:
+    module = registry.module_of_endpoint(request.endpoint)
+    if module is None or g.get("tenant") is None:
+        return
+    enabled = {m.name for m in enabled_modules()}
+    if module.name not in enabled:
+        abort(404)
+
+
+def enabled_modules() -> list[Module]:
+    """The current firm's enabled modules, cached for the request."""
+    cached = g.get("_enabled_modules")
+    if cached is None:
+        tenant = g.get("tenant")
+        cached = registry.enabled_for(tenant.id) if tenant is not None else []
+        g._enabled_modules = cached
+    return cached
+
+
+def enable_module(name: str) -> TenantModule:
+    """Switch a module on for the current firm, its dependencies first."""
+    from distretto.platform import audit
+
+    module = registry.modules.get(name)
+    if module is None:
+        problem = registry.errors.get(name)
+        raise ModuleError(
+            f"module {name!r} is not available" + (f" ({problem})" if problem else "")
+        )
+    for dependency in module.requires:
+        enable_module(dependency)
+    row = db.session.execute(
+        select(TenantModule).where(TenantModule.module == name)
+    ).scalar_one_or_none()
+    if row is not None and row.enabled:
+        return row
+    if row is None:
+        row = TenantModule(module=name, enabled=True)
+        db.session.add(row)
+    else:
+        row.enabled = True
+        row.changed_at = utcnow()
+    db.session.flush()
+    audit.record("module.enabled", row, summary={"module": name})
+    if module.on_enable is not None:
+        module.on_enable(row)
+    return row
+
+
+def disable_module(name: str) -> None:
+    """Switch a module off for the current firm; its data stays for re-enabling."""
+    from distretto.platform import audit
+
+    enabled = {
+        r.module
+        for r in db.session.execute(
+            select(TenantModule).where(TenantModule.enabled.is_(True))
+        ).scalars()
+    }
+    if name not in enabled:
+        raise ModuleError(f"module {name!r} is not enabled")
+    dependants = [
+        m.name for m in registry.modules.values() if name in m.requires and m.name in enabled
+    ]
+    if dependants:
+        raise ModuleError(f"disable {', '.join(dependants)} first: it needs {name!r}")
+    row = db.session.execute(select(TenantModule).where(TenantModule.module == name)).scalar_one()
+    row.enabled = False
+    row.changed_at = utcnow()
+    db.session.flush()
+    audit.record("module.disabled", row, summary={"module": name})
+
+
+def register_module_cli(app: Flask) -> None:
+    import click
+    from flask.cli import with_appcontext
+
+    from distretto.platform.cli import CommandFailed, transactional
+
+    group = click.Group("modules", help="Modules installed, and which firms use them.")
+
+    @group.command("list")
+    @click.argument("slug", required=False)
+    @with_appcontext
+    def list_modules(slug: str | None) -> None:
+        """Installed modules (and, with SLUG, whether that firm enabled each)."""
+        enabled: set[str] = set()
+        if slug:
+            from distretto.platform.context import tenant_context
+            from distretto.tenants.services import TenantError, find_tenant
+
+            try:
+                tenant = find_tenant(slug)
+            except TenantError as exc:
+                raise CommandFailed(str(exc)) from exc
+            with tenant_context(tenant):
+                enabled = {m.name for m in registry.enabled_for(tenant.id)}
+        for module in registry.modules.values():
+            mark = ("on " if module.name in enabled else "off ") if slug else ""
+            click.echo(f"{mark}{module.name}\t{module.version}\t{module.label}")
+        for name, problem in registry.errors.items():
+            click.echo(f"BROKEN {name}\t{problem}")
+
+    @group.command("enable")
+    @click.argument("slug")
+    @click.argument("module")
+    @transactional
+    def enable(slug: str, module: str) -> None:
+        """Enable MODULE (and what it needs) for the firm SLUG."""
+        from distretto.platform.context import tenant_context
+        from distretto.tenants.services import find_tenant
+
+        tenant = find_tenant(slug)
+        with tenant_context(tenant):
+            enable_module(module)
+        click.echo(f"{module} enabled for {slug}")
+
+    @group.command("disable")
+    @click.argument("slug")
+    @click.argument("module")
+    @transactional
+    def disable(slug: str, module: str) -> None:
+        """Disable MODULE for SLUG; its data is kept for re-enabling."""
+        from distretto.platform.context import tenant_context
+        from distretto.tenants.services import find_tenant
+
+        tenant = find_tenant(slug)
+        with tenant_context(tenant):
+            disable_module(module)
+        click.echo(f"{module} disabled for {slug}")
+
+    app.cli.add_command(group)

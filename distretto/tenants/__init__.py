@@ -1,0 +1,1 @@
+"""Tenant lifecycle: firms, memberships, onboarding and settings."""

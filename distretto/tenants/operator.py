@@ -1,0 +1,98 @@
+"""The district operator's console: firms, not their books.
+
+Operators see the firm registry (name, status, when created) and manage the
+lifecycle; they never reach a firm's business pages without a support grant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from distretto.platform.db import db
+from distretto.tenants import services
+from distretto.tenants.forms import SuspendForm, TenantForm
+from distretto.tenants.models import Role, Tenant, TenantStatus
+
+bp = Blueprint("operator", __name__, url_prefix="/operator")
+
+
+def operator_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_operator:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/")
+@operator_required
+def index() -> Any:
+    tenants = db.session.execute(select(Tenant).order_by(Tenant.legal_name)).scalars().all()
+    return render_template("operator/index.html", tenants=tenants, form=TenantForm())
+
+
+@bp.post("/firms")
+@operator_required
+def create_firm() -> Any:
+    form = TenantForm()
+    tenants = db.session.execute(select(Tenant).order_by(Tenant.legal_name)).scalars().all()
+    if not form.validate_on_submit():
+        return render_template("operator/index.html", tenants=tenants, form=form), 400
+    try:
+        tenant = services.create_tenant(
+            form.slug.data,
+            form.legal_name.data,
+            form.vat_number.data,
+            default_locale=form.default_locale.data,
+        )
+        services.invite(tenant, form.admin_email.data, Role.OWNER, invited_by=current_user)
+    except services.TenantError as exc:
+        db.session.rollback()
+        field = getattr(form, exc.field or "", None)
+        (field.errors if field is not None else form.form_errors).append(str(exc))
+        return render_template("operator/index.html", tenants=tenants, form=form), 400
+    flash(_("%(firm)s is ready; its administrator was invited.", firm=tenant.legal_name), "success")
+    return redirect(url_for("operator.index"))
+
+
+@bp.route("/firms/<slug>/suspend", methods=["GET", "POST"])
+@operator_required
+def suspend(slug: str) -> Any:
+    tenant = _tenant_or_404(slug)
+    form = SuspendForm()
+    if form.validate_on_submit():
+        services.set_status(tenant, TenantStatus.SUSPENDED, form.reason.data)
+        flash(_("%(firm)s is suspended.", firm=tenant.legal_name), "success")
+        return redirect(url_for("operator.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("operator/suspend.html", tenant=tenant, form=form), status
+
+
+@bp.post("/firms/<slug>/resume")
+@operator_required
+def resume(slug: str) -> Any:
+    tenant = _tenant_or_404(slug)
+    from distretto.tenants.forms import EmptyForm
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.set_status(tenant, TenantStatus.ACTIVE)
+    flash(_("%(firm)s is active again.", firm=tenant.legal_name), "success")
+    return redirect(url_for("operator.index"))
+
+
+def _tenant_or_404(slug: str) -> Tenant:
+    tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+    if tenant is None:
+        abort(404)
+    return tenant

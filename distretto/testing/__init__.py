@@ -1,0 +1,1 @@
+"""Test support for Distretto and for module authors (loaded as a pytest plugin)."""
