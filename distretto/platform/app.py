@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +14,7 @@ from distretto import __version__
 from distretto.platform import logging as platform_logging
 from distretto.platform import web
 from distretto.platform.config import load_config
+from distretto.platform.db import write_intent
 from distretto.platform.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -40,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Rome")
+    app.jinja_env.globals["get_locale"] = get_locale
     limiter.init_app(app)
 
     _import_models()
@@ -63,7 +66,12 @@ def _import_models() -> None:
     """Import the kernel's models so the metadata is complete for migrations."""
     import distretto.platform.audit
     import distretto.platform.auth.models
+    import distretto.platform.customfields
+    import distretto.platform.mail
+    import distretto.platform.numbering
     import distretto.platform.outbox
+    import distretto.platform.workflow.engine
+    import distretto.tenants.district_templates
     import distretto.tenants.models  # noqa: F401
 
 
@@ -84,6 +92,7 @@ def _select_locale() -> str:
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def assign_request_id() -> None:
+        write_intent.set(request.method in {"POST", "PUT", "PATCH", "DELETE"})
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = (
             incoming if 8 <= len(incoming) <= 64 and incoming.isprintable() else (uuid.uuid4().hex)

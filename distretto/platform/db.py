@@ -7,7 +7,13 @@ scoping automatic and fail-closed:
   :class:`TenantContextRequired`;
 * inside one, every ORM SELECT, UPDATE and DELETE (relationship loads included)
   gets ``tenant_id = :current`` added, and every INSERT/UPDATE is stamped and
-  checked in ``before_flush``;
+  checked in ``before_flush``; ORM bulk statements (``insert()``, ``update()``,
+  ``delete()`` through the session, bulk UPDATE by primary key included) are
+  checked the same way, and a Core statement naming a tenant-owned ``Table``
+  through the session is refused, since the ORM criterion cannot reach it;
+* switching tenant flushes the work done for the previous one and drops its
+  objects from the identity map (without loading them), so that neither a
+  cached object nor a pending one crosses to the next tenant;
 * on PostgreSQL, the tenant is also set per transaction with ``set_config(...,
   true)`` so that row-level security policies are a second wall that holds even
   for raw SQL.
@@ -18,6 +24,7 @@ The only opt-out is the execution option ``all_tenants=True``, reserved for
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,6 +85,17 @@ class TenantContextRequired(RuntimeError):
 
 class CrossTenantWrite(RuntimeError):
     """A write carried, or tried to change to, another tenant's ``tenant_id``."""
+
+
+class UnscopedStatement(RuntimeError):
+    """A statement the guard cannot scope to the current tenant.
+
+    A Core ``Table`` (rather than the mapped class) of a tenant-owned model, or an
+    ``INSERT ... FROM SELECT`` into one, executed through the session: the ORM
+    criterion does not reach it, so on SQLite it would read or write every firm's
+    rows. Use the model class, or ``execution_options(all_tenants=True)`` in
+    platform code that must span firms.
+    """
 
 
 class TenantOwned:
@@ -264,13 +282,28 @@ def after_tenant_switch(new_tenant_id: int | None) -> None:
             _set_pg_scope(connection, new_tenant_id, current_actor_id())
 
 
+#: Set for requests that will write (POST, PUT, PATCH, DELETE): on SQLite their
+#: transaction starts with BEGIN IMMEDIATE, taking the write lock up front so
+#: that two writers queue on busy_timeout instead of failing on a lock upgrade.
+write_intent: ContextVar[bool] = ContextVar("distretto_write_intent", default=False)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     module = type(dbapi_connection).__module__
     if module.startswith("sqlite3"):
+        # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's
+        # documented recipe: let the driver autocommit and emit BEGIN ourselves.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")

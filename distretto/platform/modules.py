@@ -10,21 +10,29 @@ Each firm enables modules one by one (:class:`TenantModule`).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
 
-from flask import Blueprint, Flask, abort, g, request
+from flask import Blueprint, Flask, abort, g, has_app_context, request
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 from sqlalchemy import Boolean, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from distretto import __version__
+from distretto.platform.context import current_tenant_id
 from distretto.platform.db import BigId, TenantOwned, db, utcnow
+from distretto.platform.documents import DocumentType, WorkflowAction
 
 logger = logging.getLogger("distretto.modules")
 
 ENTRY_POINT_GROUP = "distretto.modules"
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,29}$")
 
 
 @dataclass(frozen=True)
@@ -38,12 +46,18 @@ class MenuEntry:
 
 @dataclass
 class Module:
-    """What a module declares. Only ``name``, ``version`` and ``label`` are required."""
+    """What a module declares. Only ``name``, ``version`` and ``label`` are required.
+
+    The loader refuses a module whose names stray outside its namespace: the
+    blueprint is named ``name`` (API blueprint ``name_api``) and mounted under
+    ``/<tenant>/name`` (API: ``/api/v1/<tenant>/name``), tables start with
+    ``name_``, permissions and actions with ``name.``.
+    """
 
     name: str
     version: str
     label: Any
-    description: str = ""
+    description: Any = ""
     platform_versions: str = ">=0.1,<1"
     requires: tuple[str, ...] = ()
     models: tuple[type, ...] = ()
@@ -51,12 +65,16 @@ class Module:
     api_blueprint: Blueprint | None = None
     permissions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     menu: tuple[MenuEntry, ...] = ()
-    workflows: dict[str, Any] = field(default_factory=dict)
-    actions: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    condition_fields: dict[str, Any] = field(default_factory=dict)
+    document_types: tuple[DocumentType, ...] = ()
+    actions: tuple[WorkflowAction, ...] = ()
     event_handlers: dict[str, Iterable[Callable[..., Any]]] = field(default_factory=dict)
     on_enable: Callable[[Any], None] | None = None
-    migrations: str | None = None
+    migrations: str | None = None  # folder of this module's Alembic branch
+    demo: Callable[[Any], None] | None = None  # seeds demo data for a firm
+
+    @property
+    def workflows(self) -> dict[str, Any]:
+        return {d.name: d.default_workflow for d in self.document_types if d.default_workflow}
 
 
 class ModuleError(Exception):
@@ -79,12 +97,18 @@ class ModuleRegistry:
     def __init__(self) -> None:
         self.modules: dict[str, Module] = {}
         self.errors: dict[str, str] = {}
+        self.document_types: dict[str, DocumentType] = {}
+        self.actions: dict[str, WorkflowAction] = {}
 
     def init_app(self, app: Flask) -> None:
         self.modules = {}
         self.errors = {}
-        extra = app.config.get("EXTRA_MODULES", ())
-        for name, loader in self._discover(extra):
+        self.document_types = {}
+        self.actions = {}
+        disabled = set(app.config.get("DISABLED_MODULES", ()))
+        for name, loader in self._discover(app.config.get("EXTRA_MODULES", ())):
+            if name in disabled:
+                continue
             try:
                 module = loader()
                 self._check(name, module)
@@ -93,16 +117,25 @@ class ModuleRegistry:
                 logger.error("module %s not loaded: %s", name, self.errors[name])
                 continue
             self.modules[module.name] = module
-        for name in list(self.modules):
-            missing = [dep for dep in self.modules[name].requires if dep not in self.modules]
-            if missing:
-                self.errors[name] = f"missing dependencies: {', '.join(missing)}"
-                logger.error("module %s not loaded: %s", name, self.errors[name])
-                del self.modules[name]
+        changed = True
+        while changed:  # drop modules whose dependencies are missing or dropped
+            changed = False
+            for name in list(self.modules):
+                missing = [dep for dep in self.modules[name].requires if dep not in self.modules]
+                if missing:
+                    self.errors[name] = f"missing dependencies: {', '.join(missing)}"
+                    logger.error("module %s not loaded: %s", name, self.errors[name])
+                    del self.modules[name]
+                    changed = True
         from distretto.platform.permissions import register_permissions
 
         for module in self.modules.values():
             register_permissions(module.permissions)
+            for doc_type in module.document_types:
+                doc_type.module = module.name
+                self.document_types[doc_type.name] = doc_type
+            for action in module.actions:
+                self.actions[action.name] = action
             if module.blueprint is not None:
                 app.register_blueprint(module.blueprint)
             if module.api_blueprint is not None:
@@ -111,28 +144,70 @@ class ModuleRegistry:
         app.before_request(_refuse_disabled_module)
 
     def _discover(self, extra: Iterable[Any]) -> list[tuple[str, Callable[[], Module]]]:
-        found: list[tuple[str, Callable[[], Module]]] = []
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            found.append((ep.name, ep.load))
-        for module in extra:
-            found.append((getattr(module, "name", repr(module)), lambda m=module: m))
+        found: list[tuple[str, Callable[[], Module]]] = [
+            (ep.name, ep.load) for ep in entry_points(group=ENTRY_POINT_GROUP)
+        ]
+        for item in extra:
+            if isinstance(item, str):  # "package.module:object"
+                found.append((item, lambda spec=item: _load_object(spec)))
+            else:
+                found.append((getattr(item, "name", repr(item)), lambda m=item: m))
         return found
 
     def _check(self, entry_name: str, module: Any) -> None:
         if not isinstance(module, Module):
             raise ModuleError(f"entry point {entry_name!r} did not give a Module object")
-        if module.name in self.modules:
-            raise ModuleError(f"a module named {module.name!r} is already loaded")
-        for bp in (module.blueprint, module.api_blueprint):
-            if bp is not None and bp.name not in (module.name, f"{module.name}_api"):
-                raise ModuleError(f"blueprint {bp.name!r} must be named {module.name!r}")
+        name = module.name
+        if not NAME_RE.match(name or ""):
+            raise ModuleError(f"module name {name!r} must be lower-case letters, digits and _")
+        if name in self.modules:
+            raise ModuleError(f"a module named {name!r} is already loaded")
+        try:
+            supported = SpecifierSet(module.platform_versions)
+        except InvalidSpecifier as exc:
+            raise ModuleError(f"platform_versions {module.platform_versions!r} is invalid") from exc
+        if Version(__version__) not in supported:
+            raise ModuleError(
+                f"supports platform {module.platform_versions}, this is {__version__}"
+            )
+        if module.blueprint is not None:
+            bp = module.blueprint
+            if bp.name != name:
+                raise ModuleError(f"blueprint {bp.name!r} must be named {name!r}")
+            if (bp.url_prefix or "") != f"/<tenant>/{name}":
+                raise ModuleError(
+                    f"blueprint URL prefix {bp.url_prefix!r} must be '/<tenant>/{name}' "
+                    "(use tenant_blueprint)"
+                )
+        if module.api_blueprint is not None:
+            bp = module.api_blueprint
+            if bp.name != f"{name}_api":
+                raise ModuleError(f"API blueprint {bp.name!r} must be named '{name}_api'")
+            if (bp.url_prefix or "") != f"/api/v1/<tenant>/{name}":
+                raise ModuleError(
+                    f"API URL prefix {bp.url_prefix!r} must be '/api/v1/<tenant>/{name}'"
+                )
         for perm in module.permissions:
-            if not perm.startswith(f"{module.name}."):
-                raise ModuleError(f"permission {perm!r} must start with {module.name + '.'!r}")
+            if not perm.startswith(f"{name}."):
+                raise ModuleError(f"permission {perm!r} must start with '{name}.'")
+        for action in module.actions:
+            if not action.name.startswith(f"{name}."):
+                raise ModuleError(f"action {action.name!r} must start with '{name}.'")
+            if action.name in self.actions:
+                raise ModuleError(f"action {action.name!r} is already offered by another module")
         for model in module.models:
             table = getattr(model, "__tablename__", "")
-            if not table.startswith(f"{module.name}_"):
-                raise ModuleError(f"table {table!r} must start with {module.name + '_'!r}")
+            if not table.startswith(f"{name}_"):
+                raise ModuleError(f"table {table!r} must start with '{name}_'")
+        for doc_type in module.document_types:
+            if doc_type.name in self.document_types or any(
+                doc_type.name in {d.name for d in other.document_types}
+                for other in self.modules.values()
+            ):
+                raise ModuleError(f"document type {doc_type.name!r} is already declared")
+        for entry in module.menu:
+            if not entry.endpoint.startswith(f"{name}."):
+                raise ModuleError(f"menu entry {entry.endpoint!r} must point into '{name}.'")
 
     def enabled_for(self, tenant_id: int) -> list[Module]:
         names = set(
@@ -149,6 +224,17 @@ class ModuleRegistry:
         name = blueprint.removesuffix("_api")
         return self.modules.get(name)
 
+    def migration_locations(self) -> list[str]:
+        return [m.migrations for m in self.modules.values() if m.migrations]
+
+
+def _load_object(spec: str) -> Any:
+    module_name, _, attribute = spec.partition(":")
+    obj: Any = import_module(module_name)
+    for part in attribute.split(".") if attribute else ():
+        obj = getattr(obj, part)
+    return obj
+
 
 registry = ModuleRegistry()
 
@@ -157,19 +243,34 @@ def _refuse_disabled_module() -> None:
     module = registry.module_of_endpoint(request.endpoint)
     if module is None or g.get("tenant") is None:
         return
-    enabled = {m.name for m in enabled_modules()}
-    if module.name not in enabled:
+    if module.name not in {m.name for m in enabled_modules()}:
         abort(404)
 
 
 def enabled_modules() -> list[Module]:
-    """The current firm's enabled modules, cached for the request."""
-    cached = g.get("_enabled_modules")
-    if cached is None:
-        tenant = g.get("tenant")
-        cached = registry.enabled_for(tenant.id) if tenant is not None else []
-        g._enabled_modules = cached
-    return cached
+    """The current firm's enabled modules, cached per firm for the app context."""
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        return []
+    cache = g.setdefault("_enabled_modules", {})
+    if tenant_id not in cache:
+        cache[tenant_id] = registry.enabled_for(tenant_id)
+    return cache[tenant_id]
+
+
+def invalidate_enabled_cache() -> None:
+    if has_app_context():
+        g.pop("_enabled_modules", None)
+
+
+def available_actions(doc_type_name: str) -> list[WorkflowAction]:
+    """Actions the current firm's enabled modules offer for this document type."""
+    return [
+        action
+        for module in enabled_modules()
+        for action in module.actions
+        if not action.document_types or doc_type_name in action.document_types
+    ]
 
 
 def enable_module(name: str) -> TenantModule:
@@ -196,6 +297,7 @@ def enable_module(name: str) -> TenantModule:
         row.enabled = True
         row.changed_at = utcnow()
     db.session.flush()
+    invalidate_enabled_cache()
     audit.record("module.enabled", row, summary={"module": name})
     if module.on_enable is not None:
         module.on_enable(row)
@@ -223,6 +325,7 @@ def disable_module(name: str) -> None:
     row.enabled = False
     row.changed_at = utcnow()
     db.session.flush()
+    invalidate_enabled_cache()
     audit.record("module.disabled", row, summary={"module": name})
 
 

@@ -31,7 +31,20 @@ APP_ROLE = "distretto_app"
 _counter = itertools.count(1)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "distretto_extra_modules",
+        type="linelist",
+        default=[],
+        help="Modules ('package.module:object') loaded into every test app, besides entry points.",
+    )
+
+
+_extra_modules: list[str] = []
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _extra_modules[:] = config.getini("distretto_extra_modules")
     config.addinivalue_line("markers", "postgres_only: needs PostgreSQL; skipped on SQLite")
     config.addinivalue_line("markers", "sqlite_only: meaningful on SQLite only")
 
@@ -102,6 +115,7 @@ class TestDatabase:
             "SERVER_NAME": None,
             "RATELIMIT_STORAGE_URI": "memory://",
             "LOG_LEVEL": "WARNING",
+            "EXTRA_MODULES": list(_extra_modules),
         }
 
     def migrate(self, app: Any) -> None:
@@ -263,3 +277,21 @@ def tenant_client(make_tenant: Any, make_user: Any, login: Any) -> Callable[...,
         return login(user), tenant, user
 
     return factory
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test asking for ``route_case`` runs once per declared route case (cross-firm sweep)."""
+    if "route_case" in metafunc.fixturenames:
+        from distretto.testing.routes import parametrize_route_cases
+
+        parametrize_route_cases(metafunc)
+
+
+@pytest.fixture
+def route_sweep(
+    app: Any, distretto_database: TestDatabase, make_tenant: Any, make_user: Any, login: Any
+) -> Any:
+    """``route_sweep(case)``: the cross-firm checks of one route (distretto.testing.routes)."""
+    from distretto.testing.routes import RouteSweep
+
+    return RouteSweep(app, distretto_database.owner_engine, make_tenant, make_user, login)

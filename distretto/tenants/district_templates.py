@@ -1,0 +1,152 @@
+"""District templates: named, versioned customisation bundles published by operators.
+
+A template is copied into a firm when applied (at onboarding or later); from
+then on the firm's customisation is its own to change. Which firm applied
+which version is kept, so operators see who uses what.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import JSON
+
+from distretto.platform.context import tenant_context
+from distretto.platform.customisation import FORMAT, BundleError, apply_bundle
+from distretto.platform.db import BigId, TenantOwned, db, utcnow
+
+BUILTIN_TEMPLATES = ("meccanica-contoterzi", "tessile")
+
+
+class TemplateError(ValueError):
+    pass
+
+
+class DistrictTemplate(db.Model):
+    """Global: district-wide, holds no firm's data."""
+
+    __tablename__ = "district_templates"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column()
+    label: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    bundle: Mapped[dict] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+
+
+class AppliedTemplate(TenantOwned, db.Model):
+    __tablename__ = "applied_templates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    template_name: Mapped[str] = mapped_column(String(60))
+    template_version: Mapped[int] = mapped_column()
+    skipped: Mapped[list] = mapped_column(JSON, default=list)
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def publish(document: Any, *, published_by_id: int | None = None) -> DistrictTemplate:
+    """Publish a template file's content as the next version of its name.
+
+    The file holds ``{"name", "label", "description", "customisation": <bundle>}``.
+    """
+    if not isinstance(document, dict):
+        raise TemplateError("a template must be a JSON object")
+    name = str(document.get("name") or "").strip()
+    label = str(document.get("label") or "").strip()
+    bundle = document.get("customisation")
+    if not name or not label:
+        raise TemplateError("a template needs a 'name' and a 'label'")
+    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
+        raise TemplateError(f"'customisation' must be a bundle with format {FORMAT!r}")
+    for section in ("workflows", "custom_fields", "numbering"):
+        if not isinstance(bundle.get(section, {}), dict):
+            raise TemplateError(f"customisation.{section} must be an object")
+    last = db.session.execute(
+        select(func.max(DistrictTemplate.version)).where(DistrictTemplate.name == name)
+    ).scalar_one()
+    template = DistrictTemplate(
+        name=name,
+        version=(last or 0) + 1,
+        label=label,
+        description=document.get("description"),
+        bundle=bundle,
+        published_by_id=published_by_id,
+    )
+    db.session.add(template)
+    db.session.flush()
+    return template
+
+
+def latest(name: str) -> DistrictTemplate:
+    template = db.session.execute(
+        select(DistrictTemplate)
+        .where(DistrictTemplate.name == name)
+        .order_by(DistrictTemplate.version.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if template is None:
+        raise TemplateError(f"no district template named {name!r}")
+    return template
+
+
+def all_latest() -> list[DistrictTemplate]:
+    rows = db.session.execute(
+        select(DistrictTemplate).order_by(DistrictTemplate.name, DistrictTemplate.version.desc())
+    ).scalars()
+    seen: dict[str, DistrictTemplate] = {}
+    for row in rows:
+        seen.setdefault(row.name, row)
+    return list(seen.values())
+
+
+def apply(tenant: Any, name: str) -> AppliedTemplate:
+    """Copy the latest version of template ``name`` into the firm's customisation.
+
+    Document types of modules the firm has not enabled are skipped (and listed).
+    """
+    template = latest(name)
+    with tenant_context(tenant):
+        try:
+            skipped = apply_bundle(
+                template.bundle,
+                source=f"template:{template.name}@{template.version}",
+                skip_unavailable=True,
+            )
+        except BundleError as exc:
+            raise TemplateError(f"template {name!r} does not fit {tenant.slug}: {exc}") from exc
+        applied = AppliedTemplate(
+            template_name=template.name, template_version=template.version, skipped=skipped
+        )
+        db.session.add(applied)
+        db.session.flush()
+    return applied
+
+
+def builtin_document(name: str) -> dict[str, Any]:
+    text = (
+        resources.files("distretto.tenants")
+        .joinpath(f"template_files/{name}.json")
+        .read_text("utf-8")
+    )
+    return json.loads(text)
+
+
+def publish_builtins() -> list[DistrictTemplate]:
+    """Publish the shipped templates that are not yet published (idempotent)."""
+    published = []
+    for name in BUILTIN_TEMPLATES:
+        exists = db.session.execute(
+            select(DistrictTemplate.id).where(DistrictTemplate.name == name)
+        ).first()
+        if not exists:
+            published.append(publish(builtin_document(name)))
+    return published
