@@ -1,0 +1,55 @@
+"""The public module API: everything a module (built-in or third-party) may use.
+
+Modules import from here and nowhere else in ``distretto``; names here stay
+stable across minor versions of the platform, while the kernel's internals may
+move. Built-in modules follow the same rule as third-party ones.
+"""
+
+from distretto.platform import audit, customfields, events, numbering, outbox, workflow
+from distretto.platform.context import current_tenant, current_tenant_id, tenant_context
+from distretto.platform.db import BigId, TenantOwned, db, tenant_ref, utcnow
+from distretto.platform.documents import (
+    ActionContext,
+    ActionError,
+    DocumentType,
+    FieldSpec,
+    NumberingDefault,
+    WorkflowAction,
+    WorkflowDocument,
+)
+from distretto.platform.migrations import disable_tenant_rls, enable_tenant_rls
+from distretto.platform.modules import MenuEntry, Module
+from distretto.platform.permissions import can, current_role, permission_required
+from distretto.platform.web import tenant_blueprint
+
+__all__ = [
+    "ActionContext",
+    "ActionError",
+    "BigId",
+    "DocumentType",
+    "FieldSpec",
+    "MenuEntry",
+    "Module",
+    "NumberingDefault",
+    "TenantOwned",
+    "WorkflowAction",
+    "WorkflowDocument",
+    "audit",
+    "can",
+    "current_role",
+    "current_tenant",
+    "current_tenant_id",
+    "customfields",
+    "db",
+    "disable_tenant_rls",
+    "enable_tenant_rls",
+    "events",
+    "numbering",
+    "outbox",
+    "permission_required",
+    "tenant_blueprint",
+    "tenant_context",
+    "tenant_ref",
+    "utcnow",
+    "workflow",
+]
