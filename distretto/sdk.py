@@ -14,6 +14,7 @@ from distretto.platform.documents import (
     DocumentType,
     FieldSpec,
     NumberingDefault,
+    StockLine,
     WorkflowAction,
     WorkflowDocument,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "MenuEntry",
     "Module",
     "NumberingDefault",
+    "StockLine",
     "TenantOwned",
     "WorkflowAction",
     "WorkflowDocument",

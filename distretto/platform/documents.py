@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, String
@@ -49,6 +50,24 @@ class DocumentType:
 
     def condition_fields(self) -> dict[str, str]:
         return {name: spec.type for name, spec in self.fields.items()}
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """A line of goods on a document, as stock-keeping modules see it.
+
+    Documents that carry goods (orders, for instance) expose
+    ``stock_lines() -> list[StockLine]`` so that an inventory module can
+    reserve, ship or receive them without importing the document's module.
+    """
+
+    line_id: int
+    product_id: int | None
+    description: str
+    unit: str
+    quantity: Decimal  # ordered
+    outstanding: Decimal  # still to ship or receive
+    unit_cost: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,19 @@ from distretto.platform.workflow import conditions
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 STATE_KINDS = ("initial", "normal", "final")
+#: Names the engine writes into the history itself (document created, migrated).
+RESERVED_TRANSITIONS = ("create", "migrate")
+#: Button styles a transition may ask for (Bootstrap's, so pages can use them as is).
+TRANSITION_STYLES = (
+    "primary",
+    "secondary",
+    "success",
+    "danger",
+    "warning",
+    "info",
+    "light",
+    "dark",
+)
 
 
 class DefinitionError(ValueError):
@@ -67,6 +80,7 @@ class Transition:
     actions: tuple[ActionCall, ...] = ()
     comment_required: bool = False
     style: str = "primary"
+    automatic: bool = False  # taken by the platform (e.g. when goods ship), never by a person
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,10 @@ class Definition:
     def transitions_from(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.sources]
 
+    def is_final(self, state: str) -> bool:
+        found = self.state(state)
+        return found is not None and found.kind == "final"
+
 
 def label_text(label: Any, locale: str = "it") -> str:
     """A label may be a plain string or ``{"it": ..., "en": ...}``."""
@@ -98,6 +116,24 @@ def label_text(label: Any, locale: str = "it") -> str:
             or next(iter(label.values()), "")
         )
     return str(label or "")
+
+
+def _label_problem(label: Any) -> str | None:
+    if label is None or (isinstance(label, str) and len(label) <= 120):
+        return None
+    if (
+        isinstance(label, dict)
+        and label
+        and all(
+            isinstance(k, str) and isinstance(v, str) and len(v) <= 120 for k, v in label.items()
+        )
+    ):
+        return None
+    return "label must be text, or an object of texts by language (up to 120 characters)"
+
+
+def _hashable_text(value: Any) -> bool:
+    return isinstance(value, str)
 
 
 def parse(data: Any) -> Definition:
@@ -123,6 +159,7 @@ def parse(data: Any) -> Definition:
                 ActionCall(a["name"], dict(a.get("params") or {})) for a in t.get("actions") or ()
             ),
             comment_required=bool(t.get("comment_required", False)),
+            automatic=bool(t.get("automatic", False)),
             style=t.get("style", "primary"),
         )
         for t in data["transitions"]
@@ -174,22 +211,30 @@ def validate(
             problems.append(f"{where}: duplicate state name")
         names.append(name)
         kind = state.get("kind", "normal")
-        if kind not in STATE_KINDS:
+        if not isinstance(kind, str) or kind not in STATE_KINDS:
             problems.append(f"{where}: kind must be one of {', '.join(STATE_KINDS)}")
-        kinds[name] = kind
+        kinds.setdefault(name, kind)
         extra = set(state) - {"name", "label", "kind", "locked_fields", "description"}
         if extra:
             problems.append(f"{where}: unknown keys {sorted(extra)}")
+        label_problem = _label_problem(state.get("label"))
+        if label_problem:
+            problems.append(f"{where}: {label_problem}")
         locked = state.get("locked_fields") or []
         if not isinstance(locked, list):
             problems.append(f"{where}: locked_fields must be a list")
         else:
             for item in locked:
-                if item != "*" and item not in lockable:
+                if item != "*" and (not _hashable_text(item) or item not in lockable):
                     problems.append(f"{where}: cannot lock unknown field {item!r}")
     initial = [n for n, k in kinds.items() if k == "initial"]
-    if len(initial) != 1:
-        problems.append(f"exactly one state must be initial (found {len(initial)})")
+    if not initial:
+        problems.append("no initial state: exactly one state must have kind 'initial'")
+    elif len(initial) > 1:
+        problems.append(
+            f"{len(initial)} initial states ({', '.join(map(repr, initial))}): "
+            "exactly one state must have kind 'initial'"
+        )
 
     transition_names: set[str] = set()
     edges: dict[str, set[str]] = {n: set() for n in names}
@@ -202,10 +247,18 @@ def validate(
         where = f"{where} {name!r}"
         if not isinstance(name, str) or not NAME_RE.match(name):
             problems.append(f"{where}: name must be lower-case letters, digits and _ (max 40)")
+        elif name in RESERVED_TRANSITIONS:
+            problems.append(f"{where}: the name {name!r} is reserved for the history")
         elif name in transition_names:
             problems.append(f"{where}: duplicate transition name")
         else:
             transition_names.add(name)
+        label_problem = _label_problem(transition.get("label"))
+        if label_problem:
+            problems.append(f"{where}: {label_problem}")
+        style = transition.get("style", "primary")
+        if style not in TRANSITION_STYLES:
+            problems.append(f"{where}: style must be one of {', '.join(TRANSITION_STYLES)}")
         extra = set(transition) - {
             "name",
             "label",
@@ -217,6 +270,7 @@ def validate(
             "comment_required",
             "style",
             "description",
+            "automatic",
         }
         if extra:
             problems.append(f"{where}: unknown keys {sorted(extra)}")
@@ -227,18 +281,20 @@ def validate(
             sources = []
         target = transition.get("to")
         for source in sources:
-            if source not in kinds:
+            if not _hashable_text(source) or source not in kinds:
                 problems.append(f"{where}: unknown state {source!r} in 'from'")
             elif kinds[source] == "final":
                 problems.append(f"{where}: cannot leave the final state {source!r}")
-        if target not in kinds:
+        if not _hashable_text(target) or target not in kinds:
             problems.append(f"{where}: unknown state {target!r} in 'to'")
         else:
             for source in sources:
-                if source in edges:
+                if _hashable_text(source) and source in edges:
                     edges[source].add(target)
         permission = transition.get("permission")
-        if permission is not None and permission not in permissions:
+        if permission is not None and (
+            not _hashable_text(permission) or permission not in permissions
+        ):
             problems.append(f"{where}: unknown permission {permission!r}")
         problems += conditions.validate(transition.get("conditions"), fields, f"{where}.conditions")
         calls = transition.get("actions") or []
@@ -253,6 +309,8 @@ def validate(
                 problems.append(f"{a_where}: unknown action {call['name']!r}")
             elif not isinstance(call.get("params", {}), dict):
                 problems.append(f"{a_where}: params must be an object")
+        if not isinstance(transition.get("automatic", False), bool):
+            problems.append(f"{where}: automatic must be true or false")
         if not isinstance(transition.get("comment_required", False), bool):
             problems.append(f"{where}: comment_required must be true or false")
 
@@ -265,7 +323,7 @@ def validate(
                 if nxt not in reachable:
                     reachable.add(nxt)
                     frontier.append(nxt)
-        for name in names:
+        for name in dict.fromkeys(names):
             if name not in reachable:
                 problems.append(f"state {name!r} cannot be reached from the initial state")
     return problems
@@ -275,7 +333,12 @@ def diff(old: Any, new: Any) -> dict[str, list[str]]:
     """What changed between two definitions, by state and transition name."""
 
     def index(data: Any, key: str) -> dict[str, Any]:
-        return {item["name"]: item for item in (data or {}).get(key, []) if isinstance(item, dict)}
+        items = data.get(key) if isinstance(data, dict) else None
+        return {
+            item["name"]: item
+            for item in items or []
+            if isinstance(item, dict) and isinstance(item.get("name"), str)
+        }
 
     result: dict[str, list[str]] = {
         "states_added": [],

@@ -120,6 +120,11 @@ def definition_hash(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+def _copy(data: Any) -> Any:
+    """A private JSON copy, so a caller (or a module's default) mutated later changes nothing."""
+    return json.loads(json.dumps(data))
+
+
 @lru_cache(maxsize=4096)
 def _parsed(definition_id: int, tenant_id: int, payload: str) -> Definition:
     return parse(json.loads(payload))
@@ -142,45 +147,45 @@ def document_type(name: str) -> DocumentType:
     return doc_type
 
 
-def current_definition(doc_type_name: str) -> WorkflowDefinition:
-    """The firm's current version; the module default is copied in on first use."""
-    row = db.session.execute(
-        select(WorkflowDefinition).where(
-            WorkflowDefinition.document_type == doc_type_name,
-            WorkflowDefinition.is_current.is_(True),
+def _current_row(doc_type_name: str) -> WorkflowDefinition | None:
+    return (
+        db.session.execute(
+            select(WorkflowDefinition)
+            .where(
+                WorkflowDefinition.document_type == doc_type_name,
+                WorkflowDefinition.is_current.is_(True),
+            )
+            .order_by(WorkflowDefinition.version.desc())
+            .limit(1)
         )
-    ).scalar_one_or_none()
-    if row is not None:
-        return _follow_untouched_default(row)
+        .scalars()
+        .first()
+    )
+
+
+def current_definition(doc_type_name: str, *, _attempts: int = 3) -> WorkflowDefinition:
+    """The firm's current version; the module default is copied in on first use.
+
+    A firm that never customised the document type follows the module's
+    default as it evolves: a changed default becomes the firm's next version.
+    Raises LookupError for a document type with no workflow at all.
+    """
     doc_type = document_type(doc_type_name)
-    if not doc_type.default_workflow:
-        raise LookupError(f"document type {doc_type_name!r} has no workflow")
+    row = _current_row(doc_type_name)
     default = doc_type.default_workflow
+    if row is not None and (
+        row.source != "default" or not default or definition_hash(default) == row.base_default_hash
+    ):
+        return row
+    if row is None and not default:
+        raise LookupError(f"document type {doc_type_name!r} has no workflow")
     try:
         with db.session.begin_nested():
-            row = WorkflowDefinition(
-                document_type=doc_type_name,
-                version=1,
-                definition=default,
-                source="default",
-                base_default=default,
-                base_default_hash=definition_hash(default),
-                is_current=True,
-            )
-            db.session.add(row)
-    except IntegrityError:  # another request copied it a moment ago
-        return current_definition(doc_type_name)
-    return row
-
-
-def _follow_untouched_default(row: WorkflowDefinition) -> WorkflowDefinition:
-    """A firm that never customised follows the module's default as it evolves."""
-    if row.source != "default":
-        return row
-    default = document_type(row.document_type).default_workflow
-    if not default or definition_hash(default) == row.base_default_hash:
-        return row
-    return _insert_version(row.document_type, default, source="default", base_default=default)
+            return _insert_version(doc_type_name, default, source="default", base_default=default)
+    except IntegrityError:  # another request copied the same version a moment ago
+        if _attempts <= 1:
+            raise
+        return current_definition(doc_type_name, _attempts=_attempts - 1)
 
 
 def pending_default_change(doc_type_name: str) -> dict[str, list[str]] | None:
@@ -190,7 +195,7 @@ def pending_default_change(doc_type_name: str) -> dict[str, list[str]] | None:
     """
     row = current_definition(doc_type_name)
     default = document_type(doc_type_name).default_workflow
-    if row.source == "default" or not default:
+    if row.source == "default" or not default or not row.base_default:
         return None
     if definition_hash(default) == row.base_default_hash:
         return None
@@ -233,16 +238,30 @@ def check_definition(doc_type_name: str, data: Any) -> list[str]:
 
 
 def publish(
-    doc_type_name: str, data: Any, *, source: str = "custom", note: str | None = None
+    doc_type_name: str,
+    data: Any,
+    *,
+    source: str = "custom",
+    note: str | None = None,
+    adopt_default: bool = False,
 ) -> WorkflowDefinition:
-    """Validate and publish a new version; documents already started keep theirs."""
+    """Validate and publish a new version; documents already started keep theirs.
+
+    The new version remembers which module default it was based on, so that
+    :func:`pending_default_change` can show what the module changed since.
+    ``adopt_default=True`` says the firm has taken the module's current default
+    into account (it merged the diff), which clears the pending change.
+    """
     problems = check_definition(doc_type_name, data)
     if problems:
         raise DefinitionError(problems)
-    current = current_definition(doc_type_name)
-    row = _insert_version(
-        doc_type_name, data, source=source, base_default=current.base_default, note=note
-    )
+    default = document_type(doc_type_name).default_workflow
+    current = current_definition(doc_type_name) if default else _current_row(doc_type_name)
+    if adopt_default or current is None:
+        base_default = default
+    else:
+        base_default = current.base_default
+    row = _insert_version(doc_type_name, data, source=source, base_default=base_default, note=note)
     audit.record(
         "workflow.published",
         row,
@@ -273,9 +292,9 @@ def _insert_version(
     row = WorkflowDefinition(
         document_type=doc_type_name,
         version=(last or 0) + 1,
-        definition=data,
+        definition=_copy(data),
         source=source,
-        base_default=base_default,
+        base_default=_copy(base_default) if base_default else None,
         base_default_hash=definition_hash(base_default) if base_default else None,
         is_current=True,
         note=note,
@@ -289,6 +308,8 @@ def _insert_version(
 def reset_to_default(doc_type_name: str) -> WorkflowDefinition:
     """Go back to following the module's default (a new version, not a rewrite)."""
     default = document_type(doc_type_name).default_workflow
+    if not default:
+        raise LookupError(f"document type {doc_type_name!r} has no default workflow")
     row = _insert_version(doc_type_name, default, source="default", base_default=default)
     audit.record(
         "workflow.reset", row, summary={"document_type": doc_type_name, "version": row.version}
@@ -352,16 +373,32 @@ def _refusal(
 
     if document.state not in transition.sources:
         return _("Not possible from the state %(state)s.", state=document.state)
-    if role is not SYSTEM and transition.permission and not role_has(role, transition.permission):
-        return _("Your role does not allow this step.")
+    if role is not SYSTEM and transition.permission:
+        try:
+            allowed = role_has(role, transition.permission)
+        except KeyError:  # the module that declared the permission is gone
+            allowed = False
+        if not allowed:
+            return _("Your role does not allow this step.")
     if transition.conditions is not None and not conditions.evaluate(
         transition.conditions, document_values(document, doc_type), fields
     ):
         return _(
             "Condition not met: %(condition)s.",
-            condition=conditions.describe(transition.conditions),
+            condition=conditions.describe(transition.conditions, _field_labels(doc_type)),
         )
     return None
+
+
+def _field_labels(doc_type: DocumentType) -> dict[str, str]:
+    from distretto.platform import customfields
+
+    labels = {
+        name: str(spec.label) for name, spec in doc_type.fields.items() if spec.label is not None
+    }
+    for field in customfields.definitions(doc_type.name, include_inactive=True):
+        labels.setdefault(field.name, field.label)
+    return labels
 
 
 def available_transitions(
@@ -373,6 +410,8 @@ def available_transitions(
     fields = _all_fields(doc_type_name)
     result = []
     for transition in definition.transitions_from(document.state):
+        if transition.automatic:
+            continue
         reason = _refusal(document, doc_type, transition, role, fields)
         result.append(AvailableTransition(transition, reason is None, reason))
     return result
@@ -411,10 +450,16 @@ def apply(
     comment = (comment or "").strip() or None
     if transition.comment_required and not comment:
         raise TransitionRefused(_("This step needs a comment."), code="comment_required")
+    if transition.automatic and role is not SYSTEM:
+        raise TransitionRefused(_("This step happens automatically."), code="automatic")
     from_state = document.state
+    busy_key = (doc_type_name, id(document))
+    _in_progress.add(busy_key)
     try:
         with db.session.begin_nested():
             for call in transition.actions:
+                if not _action_enabled(call.name):
+                    continue  # the offering module is off for this firm: the step does without it
                 action = _action(call.name)
                 action.run(
                     ActionContext(
@@ -456,12 +501,32 @@ def apply(
     except ActionError as exc:
         db.session.expire(document)
         raise TransitionRefused(str(exc), code="action_failed") from exc
+    finally:
+        _in_progress.discard(busy_key)
     audit.record(
         f"{doc_type_name}.{transition.name}",
         document,
         summary={"state": [from_state, transition.target], "comment": comment},
     )
     return record
+
+
+_in_progress: set[tuple[str, int]] = set()
+
+
+def in_transition(document: Any) -> bool:
+    """Whether ``document`` is in the middle of a transition (its actions are running).
+
+    Event handlers use it to leave the state alone while a transition will set it.
+    """
+    return any(key[1] == id(document) for key in _in_progress)
+
+
+def _action_enabled(name: str) -> bool:
+    from distretto.platform.modules import enabled_modules
+
+    module_name = name.split(".", 1)[0]
+    return any(m.name == module_name for m in enabled_modules())
 
 
 def _action(name: str) -> Any:
@@ -492,43 +557,95 @@ def state_label(document: Any, locale: str = "it") -> str:
     return label_text(state.label, locale) if state else document.state
 
 
+def locked_fields(document: Any) -> frozenset[str]:
+    """Fields the document's current state locks (``"*"`` means every field)."""
+    _row, definition = definition_of(document)
+    state = definition.state(document.state)
+    return frozenset(state.locked_fields) if state else frozenset()
+
+
+def is_locked(document: Any, field: str) -> bool:
+    locked = locked_fields(document)
+    return "*" in locked or field in locked
+
+
 # --- migrating documents between versions ------------------------------------------
+
+
+def version_row(doc_type_name: str, version: int) -> WorkflowDefinition | None:
+    return db.session.execute(
+        select(WorkflowDefinition).where(
+            WorkflowDefinition.document_type == doc_type_name,
+            WorkflowDefinition.version == version,
+        )
+    ).scalar_one_or_none()
+
+
+def states_in_use(doc_type_name: str, version: int) -> dict[str, int]:
+    """In-progress documents on ``version``, counted by state: what a migration must map.
+
+    Documents in a final state are finished and stay on the version they ran on.
+    """
+    row = version_row(doc_type_name, version)
+    if row is None:
+        return {}
+    model = document_type(doc_type_name).model
+    finals = [s.name for s in parsed(row).states if s.kind == "final"]
+    query = (
+        select(model.state, func.count())
+        .where(model.workflow_id == row.id)
+        .group_by(model.state)
+        .order_by(model.state)
+    )
+    if finals:
+        query = query.where(model.state.not_in(finals))
+    return {state: count for state, count in db.session.execute(query).all()}
 
 
 def migrate_documents(
     doc_type_name: str, from_version: int, to_version: int, mapping: dict[str, str]
 ) -> int:
-    """Move every document on ``from_version`` to ``to_version``, mapping their states.
+    """Move the in-progress documents on ``from_version`` to ``to_version``, mapping states.
 
-    Checked first (every state in use must map to a state of the target), then
-    applied in the caller's transaction: all documents move, or none.
+    Finished documents (in a final state) keep the version they ran on. The
+    documents are locked and checked first: every state in use must be mapped
+    to a state of the target version, and every mapped state must exist on the
+    source. Any problem raises :class:`DefinitionError` (each message names the
+    state) and nothing moves; otherwise all move together, in a savepoint of
+    the caller's transaction. Returns how many moved.
     """
     doc_type = document_type(doc_type_name)
     model = doc_type.model
-    rows = {
-        r.version: r
-        for r in db.session.execute(
-            select(WorkflowDefinition).where(
-                WorkflowDefinition.document_type == doc_type_name,
-                WorkflowDefinition.version.in_([from_version, to_version]),
-            )
-        ).scalars()
-    }
+    source = version_row(doc_type_name, from_version)
+    target = version_row(doc_type_name, to_version)
     problems = []
-    if from_version not in rows:
+    if source is None:
         problems.append(f"version {from_version} does not exist")
-    if to_version not in rows:
+    if target is None:
         problems.append(f"version {to_version} does not exist")
-    if problems:
+    if not problems and from_version == to_version:
+        problems.append("the documents are already on that version")
+    if not isinstance(mapping, dict):
+        problems.append("the mapping must be an object: state on the old version -> new state")
+    if problems or source is None or target is None:
         raise DefinitionError(problems)
-    source, target = rows[from_version], rows[to_version]
-    target_states = {s.name for s in parsed(target).states}
-    in_use = set(
-        db.session.execute(
-            select(model.state).where(model.workflow_id == source.id).distinct()
-        ).scalars()
+    source_definition, target_definition = parsed(source), parsed(target)
+    source_states = {s.name for s in source_definition.states}
+    target_states = {s.name for s in target_definition.states}
+    finals = [s.name for s in source_definition.states if s.kind == "final"]
+    query = (
+        select(model)
+        .where(model.workflow_id == source.id)
+        .order_by(model.id)
+        .with_for_update(of=model)
     )
-    for state in sorted(in_use):
+    if finals:
+        query = query.where(model.state.not_in(finals))
+    documents = list(db.session.execute(query).scalars())
+    in_use = sorted({d.state for d in documents})
+    for state in sorted(set(mapping) - source_states, key=str):
+        problems.append(f"state {state!r} is mapped but version {from_version} has no such state")
+    for state in in_use:
         if state not in mapping:
             problems.append(f"state {state!r} is in use on version {from_version} but not mapped")
         elif mapping[state] not in target_states:
@@ -537,26 +654,24 @@ def migrate_documents(
             )
     if problems:
         raise DefinitionError(problems)
-    documents = list(
-        db.session.execute(select(model).where(model.workflow_id == source.id)).scalars()
-    )
-    for document in documents:
-        old_state = document.state
-        document.workflow_id = target.id
-        document.state = mapping[old_state]
-        db.session.add(
-            WorkflowHistory(
-                document_type=doc_type_name,
-                document_id=document.id,
-                workflow_id=target.id,
-                transition="migrate",
-                from_state=old_state,
-                to_state=document.state,
-                user_id=current_actor_id(),
-                comment=f"v{from_version} -> v{to_version}",
+    with db.session.begin_nested():
+        for document in documents:
+            old_state = document.state
+            document.workflow_id = target.id
+            document.state = mapping[old_state]
+            db.session.add(
+                WorkflowHistory(
+                    document_type=doc_type_name,
+                    document_id=document.id,
+                    workflow_id=target.id,
+                    transition="migrate",
+                    from_state=old_state,
+                    to_state=document.state,
+                    user_id=current_actor_id(),
+                    comment=f"v{from_version} -> v{to_version}",
+                )
             )
-        )
-    db.session.flush()
+        db.session.flush()
     audit.record(
         "workflow.migrated",
         target,

@@ -1,0 +1,1 @@
+"""Built-in business modules, each written only against :mod:`distretto.sdk`."""
