@@ -126,10 +126,11 @@ def _register_blueprints(app: Flask) -> None:
     from distretto.platform.auth.views import bp as auth_bp
     from distretto.platform.health import bp as health_bp
     from distretto.tenants.operator import bp as operator_bp
+    from distretto.tenants.settings import bp as settings_bp
     from distretto.tenants.views import bp as tenant_bp
     from distretto.tenants.views import home_bp
 
-    for blueprint in (health_bp, auth_bp, home_bp, operator_bp, tenant_bp):
+    for blueprint in (health_bp, auth_bp, home_bp, operator_bp, tenant_bp, settings_bp):
         app.register_blueprint(blueprint)
 
 
@@ -178,8 +179,20 @@ def _register_template_globals(app: Flask) -> None:
             "current_tenant": current_tenant if g.get("tenant") is not None else None,
             "can": permissions.can,
             "menu_entries": _menu_entries,
+            "workflow_svg": _workflow_svg,
             "distretto_version": __version__,
         }
+
+
+def _workflow_svg(definition: Any, current_state: str | None = None) -> Any:
+    """The workflow diagram, inline, with the document's state highlighted."""
+    from flask_babel import get_locale
+    from markupsafe import Markup
+
+    from distretto.platform.workflow.diagram import render_svg
+
+    svg = render_svg(definition, locale=str(get_locale() or "it"), current_state=current_state)
+    return Markup(svg)  # noqa: S704 - render_svg escapes every label it writes
 
 
 def _menu_entries() -> list[Any]:

@@ -15,6 +15,7 @@ migrated database.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 import re
@@ -142,8 +143,14 @@ class TestDatabase:
                 if names:
                     conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
+                existing = set(
+                    conn.execute(
+                        text("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    ).scalars()
+                )  # a broken module's models may be imported without their tables
                 for name in tables:
-                    conn.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our own table names
+                    if name in existing:
+                        conn.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our own names
 
     def drop(self) -> None:
         self.owner_engine.dispose()
@@ -171,12 +178,53 @@ def app_config(distretto_database: TestDatabase) -> dict[str, Any]:
     return distretto_database.config()
 
 
+def _settle_test_session() -> None:
+    """End the test's own transaction around each request.
+
+    The test's session and the request's are two connections, as with two
+    server processes: the test's work must be committed for the request to see
+    it, and an open read transaction kept across a request's write would pin
+    an old SQLite snapshot (its next write then fails with "database is
+    locked"). Committing also expires the test's objects, so after a request
+    they show what the request did.
+    """
+    from distretto.platform.db import db
+
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+
+
+def _isolated_client_class() -> type:
+    from flask.testing import FlaskClient
+
+    class IsolatedClient(FlaskClient):
+        """Runs every request in its own application context, as a server does.
+
+        Without this a request reuses the test's app context, so ``g`` (the
+        signed-in user Flask-Login caches there, the CSRF token, the firm) and
+        the database session leak from one request, and one client, to the next.
+        """
+
+        def open(self, *args: Any, **kwargs: Any) -> Any:
+            if self.preserve_context:
+                return super().open(*args, **kwargs)
+            _settle_test_session()
+            try:
+                return contextvars.Context().run(super().open, *args, **kwargs)
+            finally:
+                _settle_test_session()
+
+    return IsolatedClient
+
+
 @pytest.fixture
 def app(app_config: dict[str, Any], distretto_database: TestDatabase) -> Iterator[Any]:
     from distretto.platform.app import create_app
     from distretto.platform.db import db
 
     application = create_app(app_config)
+    application.test_client_class = _isolated_client_class()
     with application.app_context():
         yield application
         db.session.remove()
@@ -201,6 +249,15 @@ def _skip_by_database(request: pytest.FixtureRequest) -> None:
             pytest.skip("SQLite-specific")
 
 
+def _end_stale_read(db: Any) -> None:
+    """End the test's open transaction before a factory writes.
+
+    On SQLite (WAL) a transaction that read before a request committed cannot
+    then write ("database is locked"); starting afresh sees the request's work.
+    """
+    db.session.commit()
+
+
 @pytest.fixture
 def make_tenant(app: Any) -> Callable[..., Any]:
     """``make_tenant(slug=None, modules=None, **fields)`` -> a committed Tenant."""
@@ -208,6 +265,7 @@ def make_tenant(app: Any) -> Callable[..., Any]:
     from distretto.tenants.services import create_tenant
 
     def factory(slug: str | None = None, modules: list[str] | None = None, **fields: Any) -> Any:
+        _end_stale_read(db)
         n = next(_counter)
         tenant = create_tenant(
             slug or f"firm-{n}",
@@ -238,6 +296,7 @@ def make_user(app: Any) -> Callable[..., Any]:
         operator: bool = False,
         name: str = "",
     ) -> Any:
+        _end_stale_read(db)
         n = next(_counter)
         user = create_user(
             email or f"user{n}@example.com", password, name or f"User {n}", operator=operator

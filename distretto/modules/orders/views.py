@@ -1,7 +1,467 @@
-"""Pages of the orders module (thin: parse, call a service, render)."""
+"""Pages of orders: lists, the order form, the order page with its workflow, the PDF."""
 
 from __future__ import annotations
 
-from distretto.sdk import tenant_blueprint
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import or_, select
+
+from distretto.modules.catalog.models import Party, Product, VatRate
+from distretto.modules.orders import services
+from distretto.modules.orders.forms import EmptyForm, OrderForm, TransitionForm
+from distretto.modules.orders.models import DOCUMENT_TYPES, PURCHASE, SALE, Order
+from distretto.modules.orders.printing import confirmation_pdf
+from distretto.platform import customfields
+from distretto.platform.forms import put_errors
+from distretto.platform.listing import paginate
+from distretto.sdk import current_role, db, permission_required, tenant_blueprint, workflow
 
 bp = tenant_blueprint("orders", __name__, "/orders", template_folder="templates")
+
+SORTS = {
+    "date": [Order.order_date, Order.id],
+    "number": Order.number,
+    "total": Order.total,
+    "state": Order.state,
+}
+KIND_BY_SEGMENT = {"sales": SALE, "purchases": PURCHASE}
+
+
+def _kind(segment: str) -> str:
+    kind = KIND_BY_SEGMENT.get(segment)
+    if kind is None:
+        abort(404)
+    return kind
+
+
+def _order_or_404(document_id: int, kind: str) -> Order:
+    order = services.get_order(document_id, kind)
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/sales")
+@permission_required("orders.view")
+def sales() -> Any:
+    return _list(SALE)
+
+
+@bp.get("/purchases")
+@permission_required("orders.view")
+def purchases() -> Any:
+    return _list(PURCHASE)
+
+
+def _list(kind: str) -> Any:
+    document_type = DOCUMENT_TYPES[kind]
+    query = services.order_query(kind, request.args.get("q"), request.args.get("state") or None)
+    filters = {}
+    for definition in customfields.definitions(document_type):
+        value = request.args.get(f"cf_{definition.name}")
+        if value:
+            try:
+                query = query.where(customfields.filter_clause(Order, definition, value))
+                filters[definition.name] = value
+            except ValueError:
+                flash(
+                    _(
+                        "%(field)s: %(value)s is not a valid filter.",
+                        field=definition.label,
+                        value=value,
+                    ),
+                    "error",
+                )
+    page = paginate(query, request.args, SORTS, "-date")
+    party_ids = {o.party_id for o in page.items}
+    parties = (
+        {
+            p.id: p
+            for p in db.session.execute(select(Party).where(Party.id.in_(party_ids))).scalars()
+        }
+        if party_ids
+        else {}
+    )
+    states = workflow.engine.parsed(workflow.current_definition(document_type)).states
+    template = "orders/_rows.html" if request.headers.get("HX-Request") else "orders/list.html"
+    return render_template(
+        template,
+        page=page,
+        parties=parties,
+        kind=kind,
+        states=states,
+        custom_definitions=customfields.definitions(document_type),
+        filters=filters,
+    )
+
+
+def _form_to_data(form: OrderForm, kind: str) -> dict[str, Any]:
+    """Turn codes typed by the clerk into ids; unknown codes become field errors."""
+    errors: dict[str, Any] = {}
+    party_text = (form.party_code.data or "").strip()
+    party = None
+    if party_text:
+        code = party_text.split(" – ", 1)[0].strip()
+        party = db.session.execute(
+            select(Party).where(or_(Party.code == code, Party.legal_name == party_text)).limit(1)
+        ).scalar_one_or_none()
+        if party is None:
+            errors["party_code"] = [
+                _("No customer or supplier with code or name %(text)s.", text=party_text)
+            ]
+    lines = []
+    codes = {(entry.form.product_code.data or "").strip() for entry in form.lines} - {""}
+    products = (
+        {
+            p.code: p
+            for p in db.session.execute(select(Product).where(Product.code.in_(codes))).scalars()
+        }
+        if codes
+        else {}
+    )
+    vat_codes = {(entry.form.vat_code.data or "").strip() for entry in form.lines} - {""}
+    rates = (
+        {
+            r.code: r
+            for r in db.session.execute(
+                select(VatRate).where(VatRate.code.in_(vat_codes))
+            ).scalars()
+        }
+        if vat_codes
+        else {}
+    )
+    line_errors: dict[int, Any] = {}
+    for index, entry in enumerate(form.lines):
+        data = entry.form.data
+        if not any(
+            (data.get(k) or "").strip()
+            for k in ("product_code", "description", "quantity", "unit_price")
+        ):
+            continue  # an empty row of the form
+        code = (data.get("product_code") or "").strip()
+        vat_code = (data.get("vat_code") or "").strip()
+        problems = {}
+        if code and code not in products:
+            problems["product_code"] = [_("Unknown product %(code)s.", code=code)]
+        if vat_code and vat_code not in rates:
+            problems["vat_code"] = [_("Unknown VAT code %(code)s.", code=vat_code)]
+        if problems:
+            line_errors[index] = problems
+        lines.append(
+            {
+                "product_id": products[code].id if code in products else None,
+                "description": data.get("description"),
+                "quantity": data.get("quantity") or "",
+                "unit_price": data.get("unit_price"),
+                "discount_percent": data.get("discount_percent"),
+                "vat_rate_id": rates[vat_code].id if vat_code in rates else None,
+                "_row": index,
+            }
+        )
+    if line_errors:
+        errors["lines"] = line_errors
+    if errors:
+        raise ValidationError(errors)
+    custom = {
+        d.name: request.form.get(f"custom_{d.name}")
+        for d in customfields.definitions(DOCUMENT_TYPES[kind])
+    }
+    return {
+        "party_id": party.id if party else None,
+        "order_date": form.order_date.data.isoformat() if form.order_date.data else None,
+        "expected_date": form.expected_date.data.isoformat() if form.expected_date.data else None,
+        "customer_reference": form.customer_reference.data,
+        "notes": form.notes.data,
+        "lines": lines,
+        "custom": {k: v for k, v in custom.items() if v is not None},
+        "version": form.version.data or None,
+    }
+
+
+def _show_errors(form: OrderForm, messages: dict[str, Any], rows: list[int] | None = None) -> None:
+    messages = dict(messages)
+    if "party_id" in messages:
+        messages["party_code"] = messages.pop("party_id")
+    line_messages = messages.pop("lines", None)
+    custom = messages.pop("custom", None)
+    put_errors(form, messages)
+    if isinstance(line_messages, dict):
+        for index, problems in line_messages.items():
+            row = rows[index] if rows and isinstance(index, int) and index < len(rows) else index
+            if isinstance(row, int) and row < len(form.lines.entries):
+                put_errors(
+                    form.lines.entries[row].form,
+                    {
+                        (
+                            "product_code"
+                            if k == "product_id"
+                            else "vat_code"
+                            if k == "vat_rate_id"
+                            else k
+                        ): v
+                        for k, v in problems.items()
+                    },
+                )
+    elif line_messages:
+        form.form_errors.extend(
+            line_messages if isinstance(line_messages, list) else [str(line_messages)]
+        )
+    if custom:
+        g.custom_errors = custom
+
+
+def _render_form(form: OrderForm, kind: str, order: Order | None, status: int = 200) -> Any:
+    document_type = DOCUMENT_TYPES[kind]
+    parties = (
+        db.session.execute(
+            select(Party)
+            .where(
+                Party.archived.is_(False), Party.is_customer if kind == SALE else Party.is_supplier
+            )
+            .order_by(Party.legal_name)
+            .limit(2000)
+        )
+        .scalars()
+        .all()
+    )
+    products = (
+        db.session.execute(
+            select(Product).where(Product.archived.is_(False)).order_by(Product.code).limit(5000)
+        )
+        .scalars()
+        .all()
+    )
+    rates = (
+        db.session.execute(select(VatRate).where(VatRate.active.is_(True)).order_by(VatRate.code))
+        .scalars()
+        .all()
+    )
+    custom_values = dict(order.custom or {}) if order else {}
+    if request.method == "POST":
+        custom_values.update({k[7:]: v for k, v in request.form.items() if k.startswith("custom_")})
+    return render_template(
+        "orders/form.html",
+        form=form,
+        kind=kind,
+        order=order,
+        parties=parties,
+        products=products,
+        rates=rates,
+        custom_definitions=customfields.definitions(document_type),
+        custom_values=custom_values,
+        custom_errors=g.get("custom_errors") or {},
+    ), status
+
+
+@bp.route("/<segment>/new", methods=["GET", "POST"])
+@permission_required("orders.edit")
+def new_order(segment: str) -> Any:
+    kind = _kind(segment)
+    form = OrderForm()
+    if request.method == "POST" and request.form.get("add_line"):
+        form.validate_on_submit()
+        form.lines.append_entry()
+        form.form_errors.clear()
+        for field in form:
+            field.errors = []
+        return _render_form(form, kind, None)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            rows: list[int] = []
+            try:
+                data = _form_to_data(form, kind)
+                rows = [line.pop("_row") for line in data["lines"]]
+                if data["party_id"] is None:
+                    raise ValidationError({"party_code": [_("Choose the counterpart.")]})
+                order = services.create_order(kind, data)
+            except ValidationError as exc:
+                db.session.rollback()
+                _show_errors(form, exc.messages, rows)
+            else:
+                flash(_("Order %(number)s created.", number=order.number), "success")
+                return redirect(
+                    url_for(
+                        "orders.sale_detail" if kind == SALE else "orders.purchase_detail",
+                        document_id=order.id,
+                    )
+                )
+        return _render_form(form, kind, None, 400)
+    return _render_form(form, kind, None)
+
+
+def _detail(kind: str, document_id: int) -> Any:
+    order = _order_or_404(document_id, kind)
+    party = db.session.get(Party, order.party_id)
+    document_type = DOCUMENT_TYPES[kind]
+    row, definition = workflow.engine.definition_of(order)
+    return render_template(
+        "orders/detail.html",
+        order=order,
+        party=party,
+        kind=kind,
+        definition=definition,
+        definition_row=row,
+        transitions=workflow.available_transitions(order, document_type, current_role()),
+        history=workflow.history(order, document_type),
+        custom=customfields.display(document_type, order.custom),
+        form=TransitionForm(),
+        empty_form=EmptyForm(),
+        locked=services.locked_fields(order),
+    )
+
+
+@bp.get("/sales/<int:document_id>")
+@permission_required("orders.view")
+def sale_detail(document_id: int) -> Any:
+    return _detail(SALE, document_id)
+
+
+@bp.get("/purchases/<int:document_id>")
+@permission_required("orders.view")
+def purchase_detail(document_id: int) -> Any:
+    return _detail(PURCHASE, document_id)
+
+
+@bp.route("/<segment>/<int:document_id>/edit", methods=["GET", "POST"])
+@permission_required("orders.edit")
+def edit_order(segment: str, document_id: int) -> Any:
+    kind = _kind(segment)
+    order = _order_or_404(document_id, kind)
+    if request.method == "GET":
+        form = OrderForm(formdata=None)
+        party = db.session.get(Party, order.party_id)
+        form.party_code.data = f"{party.code} – {party.legal_name}" if party else ""
+        form.order_date.data = order.order_date
+        form.expected_date.data = order.expected_date
+        form.customer_reference.data = order.customer_reference
+        form.notes.data = order.notes
+        form.version.data = str(order.version)
+        while len(form.lines.entries):
+            form.lines.pop_entry()
+        product_codes = {
+            p.id: p.code
+            for p in db.session.execute(
+                select(Product).where(
+                    Product.id.in_({line.product_id for line in order.lines if line.product_id})
+                )
+            ).scalars()
+        }
+        rate_codes = {r.id: r.code for r in db.session.execute(select(VatRate)).scalars()}
+        for line in order.lines:
+            form.lines.append_entry(
+                {
+                    "product_code": product_codes.get(line.product_id, ""),
+                    "description": line.description,
+                    "quantity": _plain(line.quantity),
+                    "unit_price": _plain(line.unit_price),
+                    "discount_percent": _plain(line.discount_percent),
+                    "vat_code": rate_codes.get(line.vat_rate_id, ""),
+                }
+            )
+        form.lines.append_entry()
+        return _render_form(form, kind, order)
+    form = OrderForm()
+    if request.form.get("add_line"):
+        form.validate_on_submit()
+        form.lines.append_entry()
+        for field in form:
+            field.errors = []
+        return _render_form(form, kind, order)
+    if form.validate_on_submit():
+        rows: list[int] = []
+        try:
+            data = _form_to_data(form, kind)
+            rows = [line.pop("_row") for line in data["lines"]]
+            if data["party_id"] is None:
+                raise ValidationError({"party_code": [_("Choose the counterpart.")]})
+            services.update_order(order, data)
+        except ValidationError as exc:
+            db.session.rollback()
+            _show_errors(form, exc.messages, rows)
+        except (services.OrderLocked, services.StaleOrder) as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            flash(_("Order %(number)s saved.", number=order.number), "success")
+            return redirect(
+                url_for(
+                    "orders.sale_detail" if kind == SALE else "orders.purchase_detail",
+                    document_id=order.id,
+                )
+            )
+    return _render_form(form, kind, order, 400)
+
+
+def _plain(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
+@bp.post("/<segment>/<int:document_id>/transitions/<name>")
+@permission_required("orders.view")
+def transition(segment: str, document_id: int, name: str) -> Any:
+    kind = _kind(segment)
+    order = _order_or_404(document_id, kind)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    target = url_for(
+        "orders.sale_detail" if kind == SALE else "orders.purchase_detail", document_id=order.id
+    )
+    try:
+        services.transition(order, name, form.comment.data)
+    except workflow.TransitionRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(target), 303
+    flash(
+        _(
+            "Order %(number)s: %(state)s.",
+            number=order.number,
+            state=workflow.engine.state_label(order, str(get_locale())),
+        ),
+        "success",
+    )
+    return redirect(target)
+
+
+@bp.post("/<segment>/<int:document_id>/delete")
+@permission_required("orders.edit")
+def delete_order(segment: str, document_id: int) -> Any:
+    kind = _kind(segment)
+    order = _order_or_404(document_id, kind)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_order(order)
+    except services.OrderLocked as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(
+            url_for(
+                "orders.sale_detail" if kind == SALE else "orders.purchase_detail",
+                document_id=order.id,
+            )
+        ), 303
+    flash(_("Order deleted."), "success")
+    return redirect(url_for("orders.sales" if kind == SALE else "orders.purchases"))
+
+
+@bp.get("/<segment>/<int:document_id>.pdf")
+@permission_required("orders.view")
+def order_pdf(segment: str, document_id: int) -> Any:
+    kind = _kind(segment)
+    order = _order_or_404(document_id, kind)
+    data = confirmation_pdf(order)
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{order.number}.pdf"'},
+    )
