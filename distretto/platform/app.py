@@ -59,6 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from distretto.platform.cli import register_cli
 
     register_cli(app)
+    from distretto.tenants.district_templates import register_cli as register_template_cli
+
+    register_template_cli(app)
     return app
 
 

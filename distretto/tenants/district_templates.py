@@ -150,3 +150,78 @@ def publish_builtins() -> list[DistrictTemplate]:
         if not exists:
             published.append(publish(builtin_document(name)))
     return published
+
+
+def usage() -> list[tuple[str, int, int]]:
+    """(template, version, firms that applied it) for the operator console."""
+    from sqlalchemy import func as sql_func
+
+    rows = db.session.execute(
+        select(
+            AppliedTemplate.template_name,
+            AppliedTemplate.template_version,
+            sql_func.count(sql_func.distinct(AppliedTemplate.tenant_id)),
+        )
+        .group_by(AppliedTemplate.template_name, AppliedTemplate.template_version)
+        .execution_options(all_tenants=True)
+    ).all()
+    return [(name, version, count) for name, version, count in rows]
+
+
+def register_cli(app: Any) -> None:
+    import click
+    from flask.cli import with_appcontext
+
+    from distretto.platform.cli import CommandFailed, transactional
+    from distretto.tenants.services import find_tenant
+
+    group = click.Group("templates", help="District templates: shared customisation bundles.")
+
+    @group.command("publish")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @transactional
+    def publish_command(path: str) -> None:
+        """Publish the template in the JSON file PATH as a new version."""
+        try:
+            with open(path, encoding="utf-8") as handle:
+                document = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise CommandFailed(f"cannot read {path}: {exc}") from exc
+        try:
+            template = publish(document)
+        except TemplateError as exc:
+            raise CommandFailed(str(exc)) from exc
+        click.echo(f"published {template.name} version {template.version}")
+
+    @group.command("publish-builtins")
+    @transactional
+    def publish_builtins_command() -> None:
+        """Publish the templates shipped with Distretto (once)."""
+        for template in publish_builtins():
+            click.echo(f"published {template.name} version {template.version}")
+
+    @group.command("list")
+    @with_appcontext
+    def list_command() -> None:
+        """Latest version of every template."""
+        for template in all_latest():
+            click.echo(f"{template.name}\t{template.version}\t{template.label}")
+
+    @group.command("apply")
+    @click.argument("slug")
+    @click.argument("name")
+    @transactional
+    def apply_command(slug: str, name: str) -> None:
+        """Copy template NAME into the firm SLUG's customisation."""
+        try:
+            applied = apply(find_tenant(slug), name)
+        except TemplateError as exc:
+            raise CommandFailed(str(exc)) from exc
+        skipped = (
+            f" (skipped, module not enabled: {', '.join(applied.skipped)})"
+            if applied.skipped
+            else ""
+        )
+        click.echo(f"{name} version {applied.template_version} applied to {slug}{skipped}")
+
+    app.cli.add_command(group)

@@ -216,9 +216,16 @@ def versions(doc_type_name: str) -> list[WorkflowDefinition]:
 
 
 def validation_context(doc_type_name: str) -> dict[str, Any]:
-    """Fields, actions and permissions a definition of this type may use, for this firm."""
+    """Fields, actions and permissions a definition of this type may use, for this firm.
+
+    Actions of every installed module count, not only the firm's enabled ones:
+    a step whose action belongs to a module the firm has switched off simply
+    does without it (see :func:`apply`), so a district template or a module
+    default can name ``inventory.reserve_stock`` for firms with and without
+    inventory.
+    """
     from distretto.platform import customfields
-    from distretto.platform.modules import available_actions
+    from distretto.platform.modules import registry
     from distretto.platform.permissions import all_permissions
 
     doc_type = document_type(doc_type_name)
@@ -227,7 +234,11 @@ def validation_context(doc_type_name: str) -> dict[str, Any]:
     lockable = set(doc_type.lockable_fields) | set(fields)
     return {
         "fields": fields,
-        "actions": [a.name for a in available_actions(doc_type_name)],
+        "actions": [
+            a.name
+            for a in registry.actions.values()
+            if not a.document_types or doc_type_name in a.document_types
+        ],
         "permissions": list(all_permissions()),
         "lockable_fields": lockable,
     }
