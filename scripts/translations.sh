@@ -65,11 +65,22 @@ extract() {
 
 update() {
     extract
-    "${PYBABEL[@]}" -q update \
-        -i "$POT" \
-        -d "$CATALOGUES" \
-        --ignore-obsolete \
-        --ignore-pot-creation-date
+    local po locale fuzzy
+    for po in "$CATALOGUES"/*/LC_MESSAGES/messages.po; do
+        locale=$(basename "$(dirname "$(dirname "$po")")")
+        # English is the source: no fuzzy guesses there, they would only reword it.
+        # Elsewhere a guess from a similar string helps the translator (and the test
+        # fails until the "#, fuzzy" mark is removed after review).
+        fuzzy=()
+        [[ "$locale" == en ]] && fuzzy=(--no-fuzzy-matching)
+        "${PYBABEL[@]}" -q update \
+            -i "$POT" \
+            -d "$CATALOGUES" \
+            -l "$locale" \
+            --ignore-obsolete \
+            --ignore-pot-creation-date \
+            "${fuzzy[@]}"
+    done
     "$PYTHON" - "$CATALOGUES" <<'EOF'
 import sys
 from pathlib import Path
@@ -81,7 +92,11 @@ for po in sorted(Path(sys.argv[1]).glob("*/LC_MESSAGES/messages.po")):
         catalog = read_po(handle)
     if po.parts[-3] == "en":  # English is the source language: empty msgstr are fine
         continue
-    todo = [m.id for m in catalog if m.id and (m.fuzzy or not m.string)]
+    todo = [
+        m.id
+        for m in catalog
+        if m.id and (m.fuzzy or not (all(m.string) if m.pluralizable else m.string))
+    ]
     if todo:
         print(f"{po}: {len(todo)} to translate or review:")
         for msgid in todo:

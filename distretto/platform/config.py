@@ -13,6 +13,9 @@ from typing import Any
 
 from flask import Flask
 
+#: The it and en message catalogues (see scripts/translations.sh).
+TRANSLATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "translations"
+
 
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message names it."""
@@ -96,6 +99,9 @@ def _derive(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Rome")
+    # Absolute, so the catalogues are found from an installed wheel too (Flask-Babel
+    # would otherwise look beside the app's root_path, distretto/platform/).
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIRECTORY))
     storage = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
     app.config["RATELIMIT_STORAGE_URI"] = storage
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, g, render_template, request
+from flask_babel import refresh as refresh_language
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -69,6 +70,7 @@ def _enter_scope() -> Any:
     g.tenant = tenant
     g.membership = membership
     g.support_grant = grant
+    refresh_language()  # forget any language chosen before the firm was known
     if not tenant.is_active:
         return (
             render_template("platform/suspended.html", tenant=tenant),

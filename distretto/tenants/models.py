@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -88,6 +89,19 @@ class Role:
     ALL = (OWNER, ADMIN, STAFF, VIEWER)
 
 
+ROLE_LABELS = {
+    Role.OWNER: _l("Owner"),
+    Role.ADMIN: _l("Administrator"),
+    Role.STAFF: _l("Staff"),
+    Role.VIEWER: _l("Viewer"),
+}
+
+
+def role_label(role: str) -> str:
+    """A role's name in the reader's language (what pages and e-mails show, never the code)."""
+    return str(ROLE_LABELS.get(role, role))
+
+
 class Membership(TenantOwned, db.Model):
     """One person's role in one firm; a person may serve several firms."""
 
@@ -103,6 +117,10 @@ class Membership(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user = relationship("User", lazy="joined", innerjoin=True)
+
+    @property
+    def role_label(self) -> str:
+        return role_label(self.role)
 
 
 class Invitation(TenantOwned, db.Model):
@@ -120,3 +138,7 @@ class Invitation(TenantOwned, db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column()
     accepted_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def role_label(self) -> str:
+        return role_label(self.role)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from stdnum.it import iva
@@ -31,6 +32,7 @@ from distretto.tenants.models import (
     Role,
     Tenant,
     TenantStatus,
+    role_label,
 )
 
 INVITATION_SALT = "invitation"
@@ -217,19 +219,24 @@ def invite(tenant: Tenant, email: str, role: str, invited_by: User | None = None
             "home.accept_invitation", token=token
         )
         audit.record("member.invited", invitation, summary={"email": email, "role": role})
-        send_mail(
-            email,
-            _("Invitation to %(firm)s on Distretto", firm=tenant.legal_name),
-            _(
-                "You are invited to join %(firm)s as %(role)s. Open this link to accept "
-                "(it works once and expires in %(days)d days):\n\n%(link)s",
-                firm=tenant.legal_name,
-                role=role,
-                days=max(1, max_age // 86400),
-                link=link,
-            ),
-            platform=False,
-        )
+        # In the invitee's language if they have an account, else in the firm's.
+        known_locale = db.session.execute(
+            select(User.locale).where(func.lower(User.email) == email.lower())
+        ).scalar_one_or_none()
+        with force_locale(known_locale or tenant.default_locale):
+            send_mail(
+                email,
+                _("Invitation to %(firm)s on Distretto", firm=tenant.legal_name),
+                _(
+                    "You are invited to join %(firm)s as %(role)s. Open this link to accept "
+                    "(it works once and expires in %(days)d days):\n\n%(link)s",
+                    firm=tenant.legal_name,
+                    role=role_label(role),
+                    days=max(1, max_age // 86400),
+                    link=link,
+                ),
+                platform=False,
+            )
     return SentInvitation(invitation, link)
 
 

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 
 from distretto.modules.catalog import services as catalog
 from distretto.modules.invoicing import fatturapa
@@ -112,7 +113,7 @@ def test_missing_recipient_code_and_pec_is_refused_with_where_to_fix(firm):
                 ],
             }
         )
-        with pytest.raises(workflow.TransitionRefused) as refused:
+        with force_locale("en"), pytest.raises(workflow.TransitionRefused) as refused:
             workflow.apply(invoice, "invoice", "issue", role="owner")
         assert "neither SDI code nor PEC" in str(refused.value)
         assert invoice.number is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask_babel import gettext as _
 
 # OWASP 2023: Argon2id, m=19 MiB, t=2, p=1.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -33,9 +34,9 @@ DUMMY_HASH = hash_password("distretto-dummy-password")
 
 
 def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None."""
+    """Why a new password is refused (in the reader's language), or None."""
     if len(password) < MIN_LENGTH:
-        return f"at least {MIN_LENGTH} characters"
+        return _("use at least %(num)d characters", num=MIN_LENGTH)
     if len(password) > 1024:
-        return "at most 1024 characters"
+        return _("use at most %(num)d characters", num=1024)
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -84,15 +85,16 @@ def set_password(user: User, password: str) -> None:
 def send_password_reset(user: User) -> str:
     token = make_token(RESET_SALT, {"u": user.id, "f": fingerprint(user.password_hash)})
     link = current_app.config["BASE_URL"].rstrip("/") + url_for("auth.reset_password", token=token)
-    send_mail(
-        user.email,
-        _("Choose a new Distretto password"),
-        _(
-            "Someone asked to change the password of this account. If it was you, open "
-            "this link within an hour:\n\n%(link)s\n\nIf not, ignore this message.",
-            link=link,
-        ),
-    )
+    with force_locale(user.locale or current_app.config["DEFAULT_LOCALE"]):
+        send_mail(
+            user.email,
+            _("Choose a new Distretto password"),
+            _(
+                "Someone asked to change the password of this account. If it was you, open "
+                "this link within an hour:\n\n%(link)s\n\nIf not, ignore this message.",
+                link=link,
+            ),
+        )
     return link
 
 

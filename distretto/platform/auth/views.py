@@ -47,7 +47,7 @@ def _failed(response: Any) -> bool:
     methods=["POST"],
     deduct_when=_failed,
     scope="login-address",
-    error_message="Too many failed sign-in attempts from this address. Try again later.",
+    error_message=lambda: _("Too many failed sign-in attempts from this address. Try again later."),
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
@@ -55,7 +55,7 @@ def _failed(response: Any) -> bool:
     methods=["POST"],
     deduct_when=_failed,
     scope="login-account",
-    error_message="Too many failed sign-in attempts for this account. Try again later.",
+    error_message=lambda: _("Too many failed sign-in attempts for this account. Try again later."),
 )
 def login() -> Any:
     if current_user.is_authenticated:
