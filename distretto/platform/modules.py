@@ -387,4 +387,31 @@ def register_module_cli(app: Flask) -> None:
             disable_module(module)
         click.echo(f"{module} disabled for {slug}")
 
+    @group.command("new")
+    @click.argument("name")
+    @click.option("--path", "path", default=".", show_default=True, help="Where to write it.")
+    @with_appcontext
+    def new(name: str, path: str) -> None:
+        """Generate the package distretto-NAME: a working module to start from."""
+        from flask import current_app
+
+        from distretto.platform.scaffold import ScaffoldError, scaffold
+
+        try:
+            root = scaffold(
+                name,
+                path,
+                taken_modules=[*registry.modules, *registry.errors],
+                taken_tables=db.metadata.tables,
+                taken_url_segments=[
+                    rule.rule.split("/")[2]
+                    for rule in current_app.url_map.iter_rules()
+                    if rule.rule.startswith("/<tenant>/") and rule.rule.count("/") > 1
+                ],
+            )
+        except ScaffoldError as exc:
+            raise CommandFailed(str(exc)) from exc
+        click.echo(f"created {root}")
+        click.echo(f"next: pip install -e {root} && distretto db upgrade")
+
     app.cli.add_command(group)
