@@ -17,7 +17,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from distretto_conto_lavoro import services
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples
     from wtforms import SelectChoice
@@ -35,6 +37,20 @@ def choices(pairs: Iterable[tuple[str, Any]]) -> list[Any]:
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def quantity_check(*, allow_zero: bool) -> Any:
+    """Check a typed quantity with the services' own rule, so every error shows at once."""
+
+    def check(form: Any, field: Any) -> None:
+        if field.data in (None, ""):
+            return
+        try:
+            services.parse_quantity(field.data, field.name, allow_zero=allow_zero)
+        except services.ContoLavoroError as exc:
+            raise ValidationError(str(exc)) from None
+
+    return check
 
 
 class SubcontractorForm(FlaskForm):
@@ -57,7 +73,9 @@ class ItemForm(FlaskForm):
 
 class DispatchLineForm(Form):
     item_id = SelectField(_l("Item"), validate_choice=False)
-    quantity = StringField(_l("Quantity sent"), filters=[_strip])
+    quantity = StringField(
+        _l("Quantity sent"), validators=[quantity_check(allow_zero=False)], filters=[_strip]
+    )
 
 
 class DispatchForm(FlaskForm):
@@ -81,8 +99,10 @@ class DispatchForm(FlaskForm):
 
 class ReturnLineForm(Form):
     dispatch_line_id = HiddenField()
-    quantity = StringField(_l("Returned"), filters=[_strip])
-    scrap = StringField(_l("Scrap"), filters=[_strip])
+    quantity = StringField(
+        _l("Returned"), validators=[quantity_check(allow_zero=True)], filters=[_strip]
+    )
+    scrap = StringField(_l("Scrap"), validators=[quantity_check(allow_zero=True)], filters=[_strip])
 
 
 class ReturnForm(FlaskForm):

@@ -78,7 +78,7 @@ def test_form_errors_are_shown_next_to_the_field_at_fault(firm):
         f"{base}/dispatches/new",
         {
             "subcontractor_id": str(firm.subcontractor_id),
-            "processing": "Turning",
+            "processing": "",
             "lines-0-item_id": str(firm.bar_id),
             "lines-0-quantity": "4",
             "lines-1-item_id": str(firm.flange_id),
@@ -87,6 +87,7 @@ def test_form_errors_are_shown_next_to_the_field_at_fault(firm):
     )
     assert response.status_code == 400
     page = text_of(response)
+    assert re.search(r'id="processing-error">This field is required', page)
     assert re.search(r'id="lines-1-quantity-error">four is not a number', page)
     assert 'value="four"' in page  # what the person typed is kept
     assert "No dispatches yet" in text_of(firm.client.get(f"{base}/dispatches"))
