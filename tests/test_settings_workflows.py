@@ -19,6 +19,7 @@ from distretto.platform.context import tenant_context
 from distretto.platform.db import db
 from distretto.platform.modules import registry
 from distretto.platform.workflow.engine import WorkflowDefinition
+from distretto.tenants import workflow_editor
 from distretto.testing.plugin import csrf_token
 from tests.support.sample import DEFAULT_WORKFLOW
 from tests.support.sample.models import SampleRequest
@@ -647,3 +648,50 @@ def test_migration_between_the_same_version_is_refused(tenant_client):
 
     assert response.status_code == 400
     assert "Choose two different versions." in response.get_data(as_text=True)
+
+
+# --- the editor's model, without HTTP ------------------------------------------------------------
+
+
+def test_tables_give_back_exactly_the_definition_they_were_made_from():
+    model = workflow_editor.model_from_definition(DEFAULT_WORKFLOW, "it")
+    assert workflow_editor.definition_from_model(model) == DEFAULT_WORKFLOW
+
+
+def test_plain_labels_stay_plain_and_two_languages_become_a_pair():
+    assert workflow_editor.join_label("", "Draft") == "Draft"
+    assert workflow_editor.join_label("Bozza", " ") == "Bozza"
+    assert workflow_editor.join_label("Bozza", "Draft") == {"it": "Bozza", "en": "Draft"}
+    assert workflow_editor.split_label("Draft", "en") == ("", "Draft")
+    assert workflow_editor.split_label({"it": "Bozza"}, "en") == ("Bozza", "")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    ["remove_state:99", "remove_condition:0:7", "add_action:-1", "remove_state:x", "explode", ""],
+)
+def test_editor_buttons_out_of_range_change_nothing(operation):
+    model = workflow_editor.model_from_definition(DEFAULT_WORKFLOW, "it")
+    before = copy.deepcopy(model)
+    assert workflow_editor.apply_operation(model, operation) is None
+    assert model == before
+
+
+def test_actions_can_be_reordered_and_conditions_on_lists_split_on_commas():
+    model = workflow_editor.model_from_definition(DEFAULT_WORKFLOW, "it")
+    workflow_editor.apply_operation(model, "add_action:0")
+    model["transitions"][0]["actions"][1]["name"] = "sample.fail"
+    assert workflow_editor.apply_operation(model, "action_up:0:1") == "transitions-0-actions-0-name"
+    model["transitions"][0]["conditions"][0].update(op="in", value="1, 2 ,3")
+
+    definition = workflow_editor.definition_from_model(model)
+
+    assert [a["name"] for a in definition["transitions"][0]["actions"]] == [
+        "sample.fail",
+        "sample.stamp",
+    ]
+    assert definition["transitions"][0]["conditions"] == {
+        "field": "amount",
+        "op": "in",
+        "value": ["1", "2", "3"],
+    }
