@@ -52,6 +52,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Fill ``app.config`` in the documented order and validate it."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    # Flask presets these (Secure off, no SameSite); drop them so _derive's safe
+    # defaults apply unless a source below sets them explicitly.
+    for key in ("SESSION_COOKIE_SECURE", "SESSION_COOKIE_SAMESITE"):
+        app.config.pop(key, None)
     app.config.from_pyfile("distretto.cfg", silent=True)
     app.config.from_prefixed_env("DISTRETTO")
     if overrides:
@@ -90,7 +94,7 @@ def _derive(app: Flask) -> None:
     app.config["SQLALCHEMY_ECHO"] = bool(app.config.get("SQL_ECHO"))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
-    development = app.config["ENV_NAME"] == "development" or app.config.get("TESTING")
+    development = app.config["ENV_NAME"] in {"development", "testing"} or app.config.get("TESTING")
     app.config.setdefault("SESSION_COOKIE_SECURE", not development)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", not development)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)

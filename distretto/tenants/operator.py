@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from distretto.platform.db import db
 from distretto.tenants import services
-from distretto.tenants.forms import SuspendForm, TenantForm
+from distretto.tenants.forms import EmptyForm, SuspendForm, TenantForm
 from distretto.tenants.models import Role, Tenant, TenantStatus
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -34,20 +34,26 @@ def operator_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def _index_page(form: TenantForm, status: int = 200) -> Any:
+    tenants = (
+        db.session.execute(select(Tenant).order_by(Tenant.legal_name, Tenant.id)).scalars().all()
+    )
+    return render_template("operator/index.html", tenants=tenants, form=form), status
+
+
 @bp.get("/")
 @operator_required
 def index() -> Any:
-    tenants = db.session.execute(select(Tenant).order_by(Tenant.legal_name)).scalars().all()
-    return render_template("operator/index.html", tenants=tenants, form=TenantForm())
+    return _index_page(TenantForm())
 
 
 @bp.post("/firms")
 @operator_required
 def create_firm() -> Any:
+    """Onboard a firm and invite its first owner; any refusal leaves nothing behind."""
     form = TenantForm()
-    tenants = db.session.execute(select(Tenant).order_by(Tenant.legal_name)).scalars().all()
     if not form.validate_on_submit():
-        return render_template("operator/index.html", tenants=tenants, form=form), 400
+        return _index_page(form, 400)
     try:
         tenant = services.create_tenant(
             form.slug.data,
@@ -60,7 +66,7 @@ def create_firm() -> Any:
         db.session.rollback()
         field = getattr(form, exc.field or "", None)
         (field.errors if field is not None else form.form_errors).append(str(exc))
-        return render_template("operator/index.html", tenants=tenants, form=form), 400
+        return _index_page(form, 400)
     flash(_("%(firm)s is ready; its administrator was invited.", firm=tenant.legal_name), "success")
     return redirect(url_for("operator.index"))
 
@@ -82,8 +88,6 @@ def suspend(slug: str) -> Any:
 @operator_required
 def resume(slug: str) -> Any:
     tenant = _tenant_or_404(slug)
-    from distretto.tenants.forms import EmptyForm
-
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.set_status(tenant, TenantStatus.ACTIVE)

@@ -11,16 +11,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from stdnum.it import iva
 
 from distretto.platform import audit
+from distretto.platform.auth.addresses import normalise_email, same_address
 from distretto.platform.auth.models import User
 from distretto.platform.auth.passwords import hash_password, password_problem
-from distretto.platform.auth.tokens import InvalidLink, make_token, read_token
+from distretto.platform.auth.tokens import InvalidLink, external_link, make_token, read_token
 from distretto.platform.context import tenant_context
 from distretto.platform.db import db, utcnow
 from distretto.platform.mail import send_mail
@@ -137,9 +138,7 @@ def find_tenant(slug: str) -> Tenant:
 def create_user(
     email: str, password: str | None, name: str = "", *, operator: bool = False
 ) -> User:
-    email = (email or "").strip()
-    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
-        raise TenantError(_("%(email)s is not an e-mail address.", email=email), "email")
+    email = _checked_email(email)
     if db.session.execute(select(User.id).where(func.lower(User.email) == email.lower())).first():
         raise TenantError(_("%(email)s already has an account.", email=email), "email")
     if password is not None:
@@ -157,6 +156,14 @@ def create_user(
     return user
 
 
+def _checked_email(value: str | None) -> str:
+    email = normalise_email(value)
+    if email is None:
+        shown = (value or "").strip()[:254]
+        raise TenantError(_("%(email)s is not an e-mail address.", email=shown), "email")
+    return email
+
+
 def check_role(role: str) -> str:
     if role not in Role.ALL:
         raise TenantError(
@@ -171,7 +178,10 @@ def check_role(role: str) -> str:
 
 
 def grant(tenant: Tenant, user: User, role: str) -> Membership:
-    """Give ``user`` a role in ``tenant`` (or change the role they have)."""
+    """Give ``user`` a role in ``tenant`` (or change the role they have).
+
+    A firm always keeps an owner: demoting its last owner is refused.
+    """
     check_role(role)
     with tenant_context(tenant):
         membership = db.session.execute(
@@ -182,6 +192,8 @@ def grant(tenant: Tenant, user: User, role: str) -> Membership:
             membership = Membership(user_id=user.id, role=role)
             db.session.add(membership)
         else:
+            if previous == Role.OWNER and role != Role.OWNER and _owner_count() <= 1:
+                raise TenantError(_("The firm's last owner cannot be removed."), "role")
             membership.role = role
         db.session.flush()
         audit.record(
@@ -196,15 +208,51 @@ class SentInvitation:
     link: str
 
 
-def invite(tenant: Tenant, email: str, role: str, invited_by: User | None = None) -> SentInvitation:
-    """Write an invitation and mail its single-use, expiring link."""
-    email = (email or "").strip()
-    if "@" not in email or len(email) > 254:
-        raise TenantError(_("%(email)s is not an e-mail address.", email=email), "email")
+def invite(
+    tenant: Tenant,
+    email: str,
+    role: str,
+    invited_by: User | None = None,
+    *,
+    inviter_role: str | None = None,
+) -> SentInvitation:
+    """Write an invitation and mail its single-use, expiring link.
+
+    ``inviter_role`` is the role of the member inviting from the firm's pages:
+    only an owner may make someone an owner (an administrator cannot raise
+    anyone above themselves). Operators and the CLI pass None.
+
+    A new invitation to the same address replaces any pending one.
+    """
+    email = _checked_email(email)
     check_role(role)
+    if role == Role.OWNER and inviter_role is not None and inviter_role != Role.OWNER:
+        raise TenantError(_("Only an owner can invite another owner."), "role")
+    if not tenant.is_active:
+        raise TenantError(
+            _("%(firm)s is suspended: nobody can join it now.", firm=tenant.legal_name), "email"
+        )
     nonce = secrets.token_urlsafe(24)
     max_age = int(current_app.config["INVITATION_MAX_AGE"])
     with tenant_context(tenant):
+        already = db.session.execute(
+            select(Membership.id)
+            .join(User, User.id == Membership.user_id)
+            .where(func.lower(User.email) == email.lower())
+        ).first()
+        if already is not None:
+            raise TenantError(_("%(email)s is already a member.", email=email), "email")
+        now = utcnow()
+        db.session.execute(
+            update(Invitation)
+            .where(
+                func.lower(Invitation.email) == email.lower(),
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .values(expires_at=now)
+            .execution_options(synchronize_session=False)
+        )
         invitation = Invitation(
             email=email,
             role=role,
@@ -215,9 +263,7 @@ def invite(tenant: Tenant, email: str, role: str, invited_by: User | None = None
         db.session.add(invitation)
         db.session.flush()
         token = make_token(INVITATION_SALT, {"t": tenant.id, "i": invitation.id, "n": nonce})
-        link = current_app.config["BASE_URL"].rstrip("/") + url_for(
-            "home.accept_invitation", token=token
-        )
+        link = external_link("home.accept_invitation", token=token)
         audit.record("member.invited", invitation, summary={"email": email, "role": role})
         # In the invitee's language if they have an account, else in the firm's.
         known_locale = db.session.execute(
@@ -251,10 +297,15 @@ def open_invitation(token: str) -> PendingInvitation:
     """Check a link; raises :class:`InvalidLink` if it cannot be used (any more)."""
     data = read_token(INVITATION_SALT, token, int(current_app.config["INVITATION_MAX_AGE"]))
     tenant = db.session.get(Tenant, data.get("t")) if isinstance(data.get("t"), int) else None
-    if tenant is None or not tenant.is_active:
+    if tenant is None:
+        raise InvalidLink("invalid")
+    if not tenant.is_active:
+        raise InvalidLink("suspended")
+    invitation_id = data.get("i")
+    if type(invitation_id) is not int:
         raise InvalidLink("invalid")
     with tenant_context(tenant):
-        invitation = db.session.get(Invitation, data.get("i"))
+        invitation = db.session.get(Invitation, invitation_id)
         nonce_hash = hashlib.sha256(str(data.get("n")).encode()).hexdigest()
         if (
             invitation is None
@@ -262,7 +313,7 @@ def open_invitation(token: str) -> PendingInvitation:
             or invitation.accepted_at is not None
         ):
             raise InvalidLink("used")
-        if invitation.expires_at < utcnow():
+        if invitation.expires_at <= utcnow():
             raise InvalidLink("expired")
     existing = db.session.execute(
         select(User).where(func.lower(User.email) == invitation.email.lower())
@@ -273,34 +324,63 @@ def open_invitation(token: str) -> PendingInvitation:
 def accept_invitation(
     token: str, *, name: str = "", password: str | None = None, user: User | None = None
 ) -> tuple[Tenant, User]:
-    """Redeem the link once: a new account (name, password) or an existing ``user``."""
+    """Redeem the link once: a new account (name, password) or an existing ``user``.
+
+    An existing account accepts only as itself: ``user`` must be the invited
+    address. The invitation is claimed first, with a conditional UPDATE, so two
+    simultaneous submissions cannot both redeem it (nor both create the account).
+    """
     pending = open_invitation(token)
     tenant, invitation = pending.tenant, pending.invitation
-    if user is None:
-        if pending.existing_user is not None:
-            raise TenantError(_("Sign in as %(email)s to accept.", email=invitation.email), "email")
-        user = create_user(invitation.email, password, name)
-    with tenant_context(tenant, actor_id=user.id):
+    if user is not None and not same_address(user.email, invitation.email):
+        raise TenantError(_("This invitation is for %(email)s.", email=invitation.email), "email")
+    if user is None and pending.existing_user is not None:
+        raise TenantError(_("Sign in as %(email)s to accept.", email=invitation.email), "email")
+    if user is None and not password:
+        raise TenantError(_("Choose a password for your new account."), "password")
+    with tenant_context(tenant):
         claimed = db.session.execute(
             update(Invitation)
             .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
-            .values(accepted_at=utcnow(), accepted_by_id=user.id)
+            .values(accepted_at=utcnow())
             .execution_options(synchronize_session=False)
         ).rowcount
         if claimed != 1:  # somebody redeemed it a moment ago
             raise InvalidLink("used")
+    if user is None:
+        user = create_user(invitation.email, password, name)
+    with tenant_context(tenant, actor_id=user.id):
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id)
+            .values(accepted_by_id=user.id)
+            .execution_options(synchronize_session=False)
+        )
         audit.record("member.joined", invitation, summary={"email": user.email})
-    grant(tenant, user, invitation.role)
+        existing = db.session.execute(
+            select(Membership).where(Membership.user_id == user.id)
+        ).scalar_one_or_none()
+    if existing is None:
+        grant(tenant, user, invitation.role)
     return tenant, user
 
 
-def remove_member(membership: Membership) -> None:
-    """Remove a person from the current firm; the last owner cannot be removed."""
+def _owner_count() -> int:
+    return db.session.execute(
+        select(func.count()).select_from(Membership).where(Membership.role == Role.OWNER)
+    ).scalar_one()
+
+
+def remove_member(membership: Membership, *, remover_role: str | None = None) -> None:
+    """Remove a person from the current firm; the last owner cannot be removed.
+
+    ``remover_role`` is the role of the member doing it from the firm's pages:
+    only an owner may remove an owner.
+    """
     if membership.role == Role.OWNER:
-        owners = db.session.execute(
-            select(func.count()).select_from(Membership).where(Membership.role == Role.OWNER)
-        ).scalar_one()
-        if owners <= 1:
+        if remover_role is not None and remover_role != Role.OWNER:
+            raise TenantError(_("Only an owner can remove an owner."), "role")
+        if _owner_count() <= 1:
             raise TenantError(_("The firm's last owner cannot be removed."), "role")
     audit.record("member.removed", membership, summary={"user_id": membership.user_id})
     db.session.delete(membership)

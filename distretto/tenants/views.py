@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
+from distretto.platform.auth.addresses import same_address
 from distretto.platform.auth.forms import AcceptInvitationForm
 from distretto.platform.auth.services import memberships_of
 from distretto.platform.auth.tokens import InvalidLink
-from distretto.platform.db import db
+from distretto.platform.db import db, utcnow
 from distretto.platform.modules import enabled_modules
 from distretto.platform.permissions import permission_required
 from distretto.platform.web import tenant_blueprint
@@ -34,43 +35,63 @@ def index() -> Any:
 
 @home_bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str) -> Any:
+    """Join a firm through an invitation link.
+
+    Someone new chooses a name and password and is signed in; someone with an
+    account accepts by signing in as the invited address. Signed in as anybody
+    else, nothing happens until they sign out.
+    """
     try:
         pending = services.open_invitation(token)
-    except InvalidLink:
-        return render_template("auth/invalid_link.html"), 400
+    except InvalidLink as exc:
+        return _invalid_link(exc)
     existing = pending.existing_user
-    signed_in_as_invitee = (
-        current_user.is_authenticated
-        and current_user.email.lower() == pending.invitation.email.lower()
-    )
-    form = AcceptInvitationForm() if existing is None else EmptyForm()
-    if request.method == "POST":
-        if existing is not None and not signed_in_as_invitee:
+    signed_in = current_user.is_authenticated
+    if signed_in and not same_address(current_user.email, pending.invitation.email):
+        status = 403 if request.method == "POST" else 200
+        page = render_template(
+            "tenants/accept_invitation.html", form=EmptyForm(), pending=pending, wrong_account=True
+        )
+        return page, status
+    if existing is not None and not signed_in:
+        if request.method == "POST":
             flash(
                 _("Sign in as %(email)s, then open the link again.", email=existing.email), "error"
             )
             return redirect(url_for("auth.login", next=request.path))
-        if form.validate_on_submit():
-            try:
-                tenant, user = services.accept_invitation(
-                    token,
-                    name=getattr(form, "name", None) and form.name.data or "",
-                    password=getattr(form, "password", None) and form.password.data or None,
-                    user=current_user if signed_in_as_invitee else None,
-                )
-            except InvalidLink:
-                return render_template("auth/invalid_link.html"), 400
-            except services.TenantError as exc:
-                flash(str(exc), "error")
-                return render_template(
-                    "tenants/accept_invitation.html", form=form, pending=pending
-                ), 400
-            if not current_user.is_authenticated:
-                login_user(user)
-            flash(_("Welcome to %(firm)s.", firm=tenant.legal_name), "success")
-            return redirect(url_for("tenant.home", tenant=tenant.slug))
+        return render_template(
+            "tenants/accept_invitation.html",
+            form=EmptyForm(),
+            pending=pending,
+            sign_in_url=url_for("auth.login", next=request.path),
+        )
+    form = AcceptInvitationForm() if existing is None else EmptyForm()
+    if request.method == "GET":
+        return render_template("tenants/accept_invitation.html", form=form, pending=pending)
+    if not form.validate_on_submit():
         return render_template("tenants/accept_invitation.html", form=form, pending=pending), 400
-    return render_template("tenants/accept_invitation.html", form=form, pending=pending)
+    try:
+        tenant, user = services.accept_invitation(
+            token,
+            name=form.name.data if existing is None else "",
+            password=form.password.data if existing is None else None,
+            user=current_user._get_current_object() if signed_in else None,
+        )
+    except InvalidLink as exc:
+        return _invalid_link(exc)
+    except services.TenantError as exc:
+        field = getattr(form, exc.field or "", None)
+        (field.errors if field is not None else form.form_errors).append(str(exc))
+        return render_template("tenants/accept_invitation.html", form=form, pending=pending), 400
+    if not signed_in:
+        login_user(user)
+    flash(_("Welcome to %(firm)s.", firm=tenant.legal_name), "success")
+    return redirect(url_for("tenant.home", tenant=tenant.slug))
+
+
+def _invalid_link(exc: InvalidLink) -> Any:
+    reason = exc.args[0] if exc.args else "invalid"
+    return render_template("auth/invalid_link.html", reason=reason), 400
 
 
 @bp.get("/")
@@ -79,22 +100,31 @@ def home() -> Any:
     return render_template("tenants/home.html", modules=enabled_modules())
 
 
-@bp.get("/settings/members")
-@permission_required("firm.members")
-def members() -> Any:
-    rows = db.session.execute(select(Membership).order_by(Membership.created_at)).scalars().all()
+def _members_page(form: InviteForm, status: int = 200) -> Any:
+    members = (
+        db.session.execute(select(Membership).order_by(Membership.created_at, Membership.id))
+        .scalars()
+        .all()
+    )
     invitations = (
         db.session.execute(
             select(Invitation)
-            .where(Invitation.accepted_at.is_(None))
+            .where(Invitation.accepted_at.is_(None), Invitation.expires_at > utcnow())
             .order_by(Invitation.created_at.desc())
         )
         .scalars()
         .all()
     )
-    return render_template(
-        "tenants/members.html", members=rows, invitations=invitations, form=InviteForm()
+    page = render_template(
+        "tenants/members.html", members=members, invitations=invitations, form=form
     )
+    return page, status
+
+
+@bp.get("/settings/members")
+@permission_required("firm.members")
+def members() -> Any:
+    return _members_page(InviteForm())
 
 
 @bp.post("/settings/members/invite")
@@ -102,14 +132,19 @@ def members() -> Any:
 def invite() -> Any:
     form = InviteForm()
     if not form.validate_on_submit():
-        rows = db.session.execute(select(Membership)).scalars().all()
-        return render_template("tenants/members.html", members=rows, invitations=[], form=form), 400
+        return _members_page(form, 400)
     try:
-        services.invite(g.tenant, form.email.data, form.role.data, invited_by=current_user)
+        services.invite(
+            g.tenant,
+            form.email.data,
+            form.role.data,
+            invited_by=current_user,
+            inviter_role=g.membership.role,
+        )
     except services.TenantError as exc:
-        form.email.errors.append(str(exc))
-        rows = db.session.execute(select(Membership)).scalars().all()
-        return render_template("tenants/members.html", members=rows, invitations=[], form=form), 400
+        field = getattr(form, exc.field or "", None)
+        (field.errors if field is not None else form.form_errors).append(str(exc))
+        return _members_page(form, 400)
     flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
     return redirect(url_for("tenant.members"))
 
@@ -117,15 +152,16 @@ def invite() -> Any:
 @bp.post("/settings/members/<int:membership_id>/remove")
 @permission_required("firm.members")
 def remove_member(membership_id: int) -> Any:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     membership = db.session.get(Membership, membership_id)
     if membership is None:
         abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
-        services.remove_member(membership)
+        services.remove_member(membership, remover_role=g.membership.role)
     except services.TenantError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("tenant.members")), 303
+        form = InviteForm(formdata=None)
+        form.form_errors.append(str(exc))
+        return _members_page(form, 409)
     flash(_("Member removed."), "success")
     return redirect(url_for("tenant.members"))

@@ -5,19 +5,30 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from distretto.platform.auth.passwords import MIN_LENGTH
+from distretto.platform.auth.addresses import EmailAddress, PlainText
+from distretto.platform.auth.passwords import MAX_LENGTH, MIN_LENGTH
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(), Length(max=254), PlainText()], filters=[_strip]
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), EmailAddress(), Length(max=254)],
+        filters=[_strip],
+    )
 
 
 class NewPasswordForm(FlaskForm):
@@ -27,7 +38,7 @@ class NewPasswordForm(FlaskForm):
             DataRequired(),
             Length(
                 min=MIN_LENGTH,
-                max=1024,
+                max=MAX_LENGTH,
                 message=_l("Use at least %(num)d characters.", num=MIN_LENGTH),
             ),
         ],
@@ -39,4 +50,8 @@ class NewPasswordForm(FlaskForm):
 
 
 class AcceptInvitationForm(NewPasswordForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(), Length(max=200), PlainText()],
+        filters=[_strip],
+    )

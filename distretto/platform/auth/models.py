@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from distretto.platform.auth.tokens import fingerprint
 from distretto.platform.db import BigId, db, utcnow
 
 
@@ -26,6 +27,18 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
         return bool(self.active)
+
+    def get_id(self) -> str:
+        """The session's user id, bound to the password: changing it signs out everywhere.
+
+        Flask-Login stores this in the session and the remember cookie; the user
+        loader refuses an id whose stamp no longer matches the stored hash.
+        """
+        return f"{self.id}:{self.session_stamp}"
+
+    @property
+    def session_stamp(self) -> str:
+        return fingerprint(self.password_hash)[:16]
 
     @property
     def display_name(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app, url_for
@@ -11,13 +13,21 @@ from sqlalchemy import func, select
 
 from distretto.platform.auth.models import User
 from distretto.platform.auth.passwords import (
-    DUMMY_HASH,
     hash_password,
     needs_rehash,
+    password_problem,
+    spend_verification_time,
     verify_password,
 )
-from distretto.platform.auth.tokens import InvalidLink, fingerprint, make_token, read_token
-from distretto.platform.db import db, utcnow
+from distretto.platform.auth.tokens import (
+    InvalidLink,
+    external_link,
+    fingerprint,
+    make_token,
+    read_token,
+)
+from distretto.platform.context import actor_context
+from distretto.platform.db import db, refresh_database_scope, utcnow
 from distretto.platform.mail import send_mail
 from distretto.tenants.models import Membership, Tenant, TenantStatus
 
@@ -26,45 +36,74 @@ RESET_SALT = "password-reset"
 
 @dataclass
 class LoginOutcome:
+    """``user`` is set when sign-in succeeds; otherwise ``message`` and ``status`` say why.
+
+    401 is a wrong e-mail or password (and counts towards throttling); 403 is a
+    right password for an account that may not sign in now (disabled, or every
+    firm it belongs to is suspended).
+    """
+
     user: User | None
     message: str | None = None
+    status: int = 200
 
 
 def find_user(email: str) -> User | None:
+    if not email or len(email) > 254 or "\x00" in email:
+        return None  # no such address can exist (and PostgreSQL refuses NUL)
     return db.session.execute(
-        select(User).where(func.lower(User.email) == email.strip().lower())
+        select(User).where(func.lower(User.email) == (email or "").strip().lower())
     ).scalar_one_or_none()
 
 
 def authenticate(email: str, password: str) -> LoginOutcome:
     user = find_user(email)
     if user is None:
-        verify_password(DUMMY_HASH, password)  # same cost as a real check
-        return LoginOutcome(None)
+        spend_verification_time(password)  # "no such account" costs what "wrong password" does
+        return LoginOutcome(None, _("E-mail or password is not right."), 401)
     if not verify_password(user.password_hash, password):
-        return LoginOutcome(None)
-    if not user.is_active:
-        return LoginOutcome(None, _("This account is disabled."))
+        return LoginOutcome(None, _("E-mail or password is not right."), 401)
+    if not user.active:
+        return LoginOutcome(None, _("This account is disabled."), 403)
     if not user.is_operator:
         firms = memberships_of(user)
         if firms and all(t.status == TenantStatus.SUSPENDED for _m, t in firms):
             reasons = "; ".join(f"{t.legal_name}: {t.suspended_reason or '-'}" for _m, t in firms)
-            return LoginOutcome(None, _("Your firm is suspended (%(reasons)s).", reasons=reasons))
+            return LoginOutcome(
+                None, _("Your firm is suspended (%(reasons)s).", reasons=reasons), 403
+            )
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
+    db.session.flush()
     return LoginOutcome(user)
+
+
+@contextmanager
+def acting_as(user: User) -> Iterator[None]:
+    """Read as ``user`` before the request knows who it is (during sign-in).
+
+    On PostgreSQL a person's memberships across firms are readable only when
+    ``app.user_id`` names them; the request started anonymous, so set it here.
+    """
+    try:
+        with actor_context(user.id):
+            refresh_database_scope()
+            yield
+    finally:
+        refresh_database_scope()
 
 
 def memberships_of(user: User) -> list[tuple[Membership, Tenant]]:
     """Every firm the person belongs to (a read across firms limited to their own rows)."""
-    rows = db.session.execute(
-        select(Membership, Tenant)
-        .join(Tenant, Tenant.id == Membership.tenant_id)
-        .where(Membership.user_id == user.id)
-        .order_by(Tenant.legal_name)
-        .execution_options(all_tenants=True)
-    ).all()
+    with acting_as(user):
+        rows = db.session.execute(
+            select(Membership, Tenant)
+            .join(Tenant, Tenant.id == Membership.tenant_id)
+            .where(Membership.user_id == user.id)
+            .order_by(Tenant.legal_name, Tenant.id)
+            .execution_options(all_tenants=True)
+        ).all()
     return [(m, t) for m, t in rows]
 
 
@@ -78,29 +117,47 @@ def landing_url(user: User) -> str:
 
 
 def set_password(user: User, password: str) -> None:
+    """Store a new password; every other session and reset link of the account dies with it."""
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
     user.password_hash = hash_password(password)
     db.session.flush()
 
 
-def send_password_reset(user: User) -> str:
+def reset_link(user: User) -> str:
     token = make_token(RESET_SALT, {"u": user.id, "f": fingerprint(user.password_hash)})
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for("auth.reset_password", token=token)
+    return external_link("auth.reset_password", token=token)
+
+
+def send_password_reset(user: User) -> str:
+    link = reset_link(user)
     with force_locale(user.locale or current_app.config["DEFAULT_LOCALE"]):
-        send_mail(
-            user.email,
-            _("Choose a new Distretto password"),
-            _(
-                "Someone asked to change the password of this account. If it was you, open "
-                "this link within an hour:\n\n%(link)s\n\nIf not, ignore this message.",
-                link=link,
-            ),
-        )
+        _send_reset_mail(user, link)
     return link
 
 
+def _send_reset_mail(user: User, link: str) -> None:
+    send_mail(
+        user.email,
+        _("Choose a new Distretto password"),
+        _(
+            "Someone asked to change the password of this account. If it was you, open "
+            "this link within an hour:\n\n%(link)s\n\nIf not, ignore this message.",
+            link=link,
+        ),
+    )
+
+
 def user_for_reset_token(token: str) -> User:
-    data = read_token(RESET_SALT, token, current_app.config["PASSWORD_RESET_MAX_AGE"])
-    user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
-    if user is None or not user.is_active or fingerprint(user.password_hash) != data.get("f"):
+    """The account a reset link is for; :class:`InvalidLink` once used, expired or forged.
+
+    The link carries a fingerprint of the password hash it was issued against,
+    so setting any new password voids it: single use without a table of tokens.
+    """
+    data = read_token(RESET_SALT, token, int(current_app.config["PASSWORD_RESET_MAX_AGE"]))
+    user_id = data.get("u")
+    user = db.session.get(User, user_id) if type(user_id) is int else None
+    if user is None or not user.active or fingerprint(user.password_hash) != data.get("f"):
         raise InvalidLink("used")
     return user

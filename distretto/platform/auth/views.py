@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -9,7 +10,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
 
 from distretto.platform.auth import services
 from distretto.platform.auth.forms import ForgotPasswordForm, LoginForm, NewPasswordForm
@@ -25,11 +25,15 @@ login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+def load_user(session_id: str) -> User | None:
+    """The user of a session id made by ``User.get_id`` (``<id>:<password stamp>``)."""
+    user_id, _sep, stamp = str(session_id).partition(":")
+    if not user_id.isdigit() or not stamp:
         return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(user.session_stamp, stamp):
+        return None  # the password changed since: this session is over
+    return user
 
 
 def _login_account_key() -> str:
@@ -37,6 +41,7 @@ def _login_account_key() -> str:
 
 
 def _failed(response: Any) -> bool:
+    """Only a wrong e-mail or password counts towards the sign-in limits."""
     return response.status_code == 401
 
 
@@ -66,18 +71,24 @@ def login() -> Any:
         return render_template("auth/login.html", form=form), status
     outcome = services.authenticate(form.email.data, form.password.data)
     if outcome.user is None:
-        flash(outcome.message or _("E-mail or password is not right."), "error")
-        return render_template("auth/login.html", form=form), 401
+        return render_template("auth/login.html", form=form, error=outcome.message), (
+            outcome.status
+        )
     login_user(outcome.user, remember=bool(form.remember.data))
     return redirect(_safe_next() or services.landing_url(outcome.user))
 
 
 def _safe_next() -> str | None:
+    """``?next=`` only when it stays on this site (no scheme, host or ``//``/``\\`` tricks)."""
     target = request.args.get("next") or ""
+    if not target.startswith("/") or "\\" in target or target.startswith("//"):
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
     parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return None
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 @bp.post("/logout")
@@ -90,13 +101,17 @@ def logout() -> Any:
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"], scope="password-forgot")
+@limiter.limit(
+    "3 per hour",
+    key_func=lambda: "reset:" + (request.form.get("email") or "").strip().lower(),
+    methods=["POST"],
+    scope="password-forgot-account",
+)
 def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = db.session.execute(
-            select(User).where(func.lower(User.email) == form.email.data.strip().lower())
-        ).scalar_one_or_none()
-        if user is not None and user.is_active:
+        user = services.find_user(form.email.data)
+        if user is not None and user.active:
             services.send_password_reset(user)
         # The same answer whether or not the address is known.
         flash(
