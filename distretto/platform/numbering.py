@@ -27,7 +27,10 @@ from distretto.platform import audit
 from distretto.platform.db import BigId, TenantOwned, db, utcnow
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z]+)(?::(0?)(\d{1,2}))?\}")
+BRACED_RE = re.compile(r"\{[^{}]*\}")
 ALLOWED = {"seq", "year", "yy", "month", "series"}
+MAX_WIDTH = 12
+SERIES_RE = re.compile(r"^[A-Za-z0-9_/-]{0,20}$")
 
 
 class NumberingError(ValueError):
@@ -60,23 +63,53 @@ class NumberingCounter(TenantOwned, db.Model):
     last: Mapped[int] = mapped_column(BigId, default=0)
 
 
-def check_format(fmt: str) -> str:
-    fmt = (fmt or "").strip()
+def check_format(fmt: Any) -> str:
+    """The format, stripped, or NumberingError naming what is wrong with it.
+
+    Only ``{seq}`` (optionally ``{seq:05}``), ``{year}``, ``{yy}``, ``{month}``
+    and ``{series}`` are placeholders; anything else in braces is refused,
+    so a format is never handed to ``str.format``-like machinery.
+    """
+    if not isinstance(fmt, str):
+        raise NumberingError(str(_l("The format must be text.")))
+    fmt = fmt.strip()
     if not fmt or len(fmt) > 80:
         raise NumberingError(str(_l("The format is required (up to 80 characters).")))
-    names = PLACEHOLDER_RE.findall(fmt)
-    rest = PLACEHOLDER_RE.sub("", fmt)
-    if "{" in rest or "}" in rest:
-        raise NumberingError(
-            str(_l("Use only {seq}, {seq:05}, {year}, {yy}, {month} and {series} in the format."))
-        )
-    used = [name for name, _zero, _width in names]
-    for name in used:
-        if name not in ALLOWED:
-            raise NumberingError(str(_l("Unknown placeholder {%(name)s}.", name=name)))
+    used: list[str] = []
+    for braced in BRACED_RE.findall(fmt):
+        match = PLACEHOLDER_RE.fullmatch(braced)
+        if match is None or match.group(1) not in ALLOWED:
+            raise NumberingError(
+                str(
+                    _l(
+                        "Unknown placeholder %(placeholder)s: use {seq}, {seq:05}, {year}, "
+                        "{yy}, {month} or {series}.",
+                        placeholder=braced,
+                    )
+                )
+            )
+        if match.group(3) and int(match.group(3)) > MAX_WIDTH:
+            raise NumberingError(
+                str(
+                    _l(
+                        "%(placeholder)s: at most %(width)d digits.",
+                        placeholder=braced,
+                        width=MAX_WIDTH,
+                    )
+                )
+            )
+        used.append(match.group(1))
+    if "{" in BRACED_RE.sub("", fmt) or "}" in BRACED_RE.sub("", fmt):
+        raise NumberingError(str(_l("The format has an unbalanced { or }.")))
     if "seq" not in used:
         raise NumberingError(str(_l("The format must contain {seq}.")))
     return fmt
+
+
+def check_series(series: Any) -> str:
+    if not isinstance(series, str) or not SERIES_RE.match(series):
+        raise NumberingError(str(_l("A series is up to 20 letters, digits, -, _ or /.")))
+    return series
 
 
 def render(fmt: str, *, seq: int, on: date, series: str = "") -> str:
@@ -124,10 +157,12 @@ def rule_for(document_type: str) -> Rule:
 
 
 def set_rule(document_type: str, fmt: str, yearly_reset: bool) -> NumberingRule:
+    """Choose the firm's format; counters carry on (a new format does not restart them)."""
     from distretto.platform.workflow.engine import document_type as lookup
 
     lookup(document_type)
     fmt = check_format(fmt)
+    yearly_reset = bool(yearly_reset)
     row = db.session.execute(
         select(NumberingRule).where(NumberingRule.document_type == document_type)
     ).scalar_one_or_none()
@@ -152,6 +187,7 @@ def next_number(document_type: str, on: date | None = None, series: str = "") ->
     gapless and unique; a rollback returns the number.
     """
     on = on or date.today()
+    series = check_series(series)
     rule = rule_for(document_type)
     year = on.year if rule.yearly_reset else 0
     seq = _increment(document_type, series, year)
@@ -183,5 +219,6 @@ def _increment(document_type: str, series: str, year: int) -> int | None:
     ).scalar_one_or_none()
 
 
-def preview(fmt: str, on: date | None = None, series: str = "") -> str:
-    return render(check_format(fmt), seq=1, on=on or date.today(), series=series)
+def preview(fmt: str, on: date | None = None, series: str = "", seq: int = 1) -> str:
+    """What a number in ``fmt`` looks like (raises NumberingError for a bad format)."""
+    return render(check_format(fmt), seq=seq, on=on or date.today(), series=check_series(series))

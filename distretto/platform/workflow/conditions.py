@@ -6,7 +6,9 @@ A condition is JSON a firm admin can write and the platform can check::
     {"all": [cond, ...]}     {"any": [cond, ...]}     {"not": cond}
 
 Values are coerced to the field's declared type before comparing, so a decimal
-field compares as ``Decimal`` and a date as ``date``, never as strings.
+field compares as ``Decimal`` and a date as ``date``, never as strings. The
+evaluator is a plain tree walk over this data: nothing a firm writes is ever
+compiled, imported or looked up as an attribute.
 """
 
 from __future__ import annotations
@@ -34,29 +36,56 @@ OPERATORS: dict[str, str] = {
 _ORDERED = {">", ">=", "<", "<="}
 _UNARY = {"is_empty", "is_not_empty"}
 _LISTS = {"in", "not_in"}
+_ORDERED_TYPES = ("integer", "decimal", "date")
+_TEXT_TYPES = ("text", "long_text", "choice")
 MAX_DEPTH = 8
+#: Numbers beyond this many integer digits are refused: nothing in a light ERP
+#: needs them, and ``int()`` of a huge exponent costs memory and time.
+MAX_INTEGER_DIGITS = 18
+
+_TRUE = {"true", "1", "yes", "y", "si", "sì", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
 
 
 class ConditionError(ValueError):
     """The condition is malformed; the message names the part at fault."""
 
 
+def operators_for(field_type: str) -> list[str]:
+    """The operators that make sense for a field of ``field_type`` (for editors)."""
+    result = ["==", "!=", "in", "not_in", "is_empty", "is_not_empty"]
+    if field_type in _ORDERED_TYPES:
+        result[2:2] = [">", ">=", "<", "<="]
+    if field_type in _TEXT_TYPES:
+        result.append("contains")
+    return result
+
+
+def _number(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, list | dict | tuple | set):
+        raise ValueError(f"{value!r} is not {what}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"{value!r} is not {what}") from exc
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not {what}")
+    if number and number.adjusted() >= MAX_INTEGER_DIGITS:
+        raise ValueError(f"{value!r} is too large")
+    return number
+
+
 def coerce(value: Any, field_type: str) -> Any:
-    """Turn a JSON value into the Python value of ``field_type`` (ValueError if it can't)."""
-    if value is None or value == "":
+    """Turn a JSON value into the Python value of ``field_type`` (ValueError if it can't).
+
+    ``None`` and the empty string mean "no value" and give ``None``.
+    """
+    if value is None or (isinstance(value, str) and value.strip() == ""):
         return None
-    if field_type in ("decimal",):
-        try:
-            return Decimal(str(value))
-        except InvalidOperation as exc:
-            raise ValueError(f"{value!r} is not a number") from exc
+    if field_type == "decimal":
+        return _number(value, "a number")
     if field_type == "integer":
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a whole number")
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation as exc:
-            raise ValueError(f"{value!r} is not a whole number") from exc
+        number = _number(value, "a whole number")
         if number != number.to_integral_value():
             raise ValueError(f"{value!r} is not a whole number")
         return int(number)
@@ -65,30 +94,40 @@ def coerce(value: Any, field_type: str) -> Any:
             return value.date()
         if isinstance(value, date):
             return value
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
         try:
-            return date.fromisoformat(str(value))
+            return date.fromisoformat(value.strip())
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
     if field_type == "boolean":
         if isinstance(value, bool):
             return value
-        text = str(value).strip().lower()
-        if text in {"true", "1", "yes", "si", "sì", "on"}:
-            return True
-        if text in {"false", "0", "no", "off"}:
-            return False
+        if isinstance(value, int | str):
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
         raise ValueError(f"{value!r} is not yes/no")
-    return str(value)
+    if field_type in ("text", "long_text", "choice"):
+        if isinstance(value, list | dict | tuple | set):
+            raise ValueError(f"{value!r} is not text")
+        return str(value)
+    raise ValueError(f"unknown field type {field_type!r}")
 
 
 def validate(
     condition: Any, fields: Mapping[str, str], where: str = "condition", depth: int = 0
 ) -> list[str]:
-    """Every problem of ``condition`` against ``fields`` (name -> type), each naming its place."""
+    """Every problem of ``condition`` against ``fields`` (name -> type), each naming its place.
+
+    ``None`` at the top means "no condition"; inside all/any/not it is an error.
+    """
     if depth > MAX_DEPTH:
-        return [f"{where}: nested too deeply"]
+        return [f"{where}: nested too deeply (at most {MAX_DEPTH} levels)"]
     if condition is None:
-        return []
+        return [] if depth == 0 else [f"{where}: must be a condition, not null"]
     if not isinstance(condition, dict):
         return [f"{where}: must be an object"]
     combinators = [k for k in ("all", "any", "not") if k in condition]
@@ -105,38 +144,60 @@ def validate(
         for index, item in enumerate(items):
             problems += validate(item, fields, f"{where}.{key}[{index}]", depth + 1)
         return problems
-    field = condition.get("field")
-    op = condition.get("op")
     unknown = set(condition) - {"field", "op", "value"}
     if unknown:
         return [f"{where}: unknown keys {sorted(unknown)}"]
-    if field not in fields:
+    field = condition.get("field")
+    op = condition.get("op")
+    if not isinstance(field, str) or field not in fields:
         return [f"{where}: unknown field {field!r}"]
-    if op not in OPERATORS:
+    if not isinstance(op, str) or op not in OPERATORS:
         return [f"{where}: unknown operator {op!r} (use one of {', '.join(OPERATORS)})"]
     field_type = fields[field]
+    if field_type not in FIELD_TYPES:
+        return [f"{where}: field {field!r} has unknown type {field_type!r}"]
     if op in _UNARY:
         return []
+    if op in _ORDERED and field_type not in _ORDERED_TYPES:
+        return [f"{where}: {op!r} compares numbers or dates, but {field!r} is {field_type}"]
+    if op == "contains" and field_type not in _TEXT_TYPES:
+        return [f"{where}: 'contains' works on text, but {field!r} is {field_type}"]
     if "value" not in condition:
         return [f"{where}: operator {op!r} needs a value"]
     value = condition["value"]
-    if op in _ORDERED and field_type not in ("integer", "decimal", "date"):
-        return [f"{where}: {op!r} compares numbers or dates, but {field!r} is {field_type}"]
-    if op == "contains" and field_type not in ("text", "long_text", "choice"):
-        return [f"{where}: 'contains' works on text, but {field!r} is {field_type}"]
-    values = value if op in _LISTS else [value]
-    if op in _LISTS and not isinstance(value, list):
-        return [f"{where}: {op!r} needs a list of values"]
+    if op in _LISTS:
+        if not isinstance(value, list) or not value:
+            return [f"{where}: {op!r} needs a non-empty list of values"]
+        values = value
+    else:
+        values = [value]
     for item in values:
         try:
-            coerce(item, field_type)
+            typed = coerce(item, field_type)
         except ValueError as exc:
             return [f"{where}: value for {field!r}: {exc}"]
+        if typed is None:
+            return [
+                f"{where}: operator {op!r} on {field!r} needs a value "
+                "(use is_empty to test for no value)"
+            ]
     return []
 
 
+def check(condition: Any, fields: Mapping[str, str]) -> None:
+    """Raise :class:`ConditionError` listing every problem of ``condition``."""
+    problems = validate(condition, fields)
+    if problems:
+        raise ConditionError("; ".join(problems))
+
+
 def evaluate(condition: Any, document_values: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
-    """Whether the document satisfies ``condition`` (assumed valid). None (no condition) is true."""
+    """Whether the document satisfies ``condition``. None (no condition) is true.
+
+    The condition was validated when its definition was published; a field
+    that has since disappeared, or a stored value that no longer fits its
+    type, makes the comparison false rather than failing the request.
+    """
     if condition is None:
         return True
     if "all" in condition:
@@ -145,7 +206,10 @@ def evaluate(condition: Any, document_values: Mapping[str, Any], fields: Mapping
         return any(evaluate(c, document_values, fields) for c in condition["any"])
     if "not" in condition:
         return not evaluate(condition["not"], document_values, fields)
-    field_type = fields[condition["field"]]
+    field = condition.get("field")
+    field_type = fields.get(field) if isinstance(field, str) else None
+    if field_type is None:
+        return False
     op = condition["op"]
     try:
         actual = coerce(document_values.get(condition["field"]), field_type)
@@ -155,40 +219,50 @@ def evaluate(condition: Any, document_values: Mapping[str, Any], fields: Mapping
         return actual is None
     if op == "is_not_empty":
         return actual is not None
-    if op in _LISTS:
-        options = [coerce(v, field_type) for v in condition["value"]]
-        return (actual in options) if op == "in" else (actual not in options)
-    expected = coerce(condition["value"], field_type)
+    try:
+        if op in _LISTS:
+            options = [coerce(v, field_type) for v in condition["value"]]
+            return (actual in options) if op == "in" else (actual not in options)
+        expected = coerce(condition["value"], field_type)
+    except ValueError:
+        return False
     if op == "==":
         return actual == expected
     if op == "!=":
         return actual != expected
-    if op == "contains":
-        return actual is not None and str(expected).lower() in str(actual).lower()
     if actual is None or expected is None:
         return False
+    if op == "contains":
+        return str(expected).lower() in str(actual).lower()
     if op == ">":
-        return actual > expected
+        return bool(actual > expected)
     if op == ">=":
-        return actual >= expected
+        return bool(actual >= expected)
     if op == "<":
-        return actual < expected
-    return actual <= expected
+        return bool(actual < expected)
+    if op == "<=":
+        return bool(actual <= expected)
+    return False
 
 
-def describe(condition: Any) -> str:
-    """A short human reading of a condition, for pages and refusal messages."""
+def describe(condition: Any, labels: Mapping[str, str] | None = None) -> str:
+    """A short human reading of a condition, for pages and refusal messages.
+
+    ``labels`` maps field names to what the user knows them as.
+    """
     if condition is None:
         return ""
+    labels = labels or {}
     if "all" in condition:
-        return " and ".join(f"({describe(c)})" for c in condition["all"])
+        return " and ".join(f"({describe(c, labels)})" for c in condition["all"])
     if "any" in condition:
-        return " or ".join(f"({describe(c)})" for c in condition["any"])
+        return " or ".join(f"({describe(c, labels)})" for c in condition["any"])
     if "not" in condition:
-        return f"not ({describe(condition['not'])})"
+        return f"not ({describe(condition['not'], labels)})"
     op = condition["op"]
+    name = labels.get(condition["field"], condition["field"])
     if op in _UNARY:
-        return f"{condition['field']} {OPERATORS[op]}"
+        return f"{name} {OPERATORS[op]}"
     value = condition.get("value")
     shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-    return f"{condition['field']} {op} {shown}"
+    return f"{name} {op} {shown}"

@@ -73,7 +73,16 @@ def stamp(context: ActionContext) -> None:
 
 
 def fail(context: ActionContext) -> None:
+    """Change the document, optionally write the change to the database, then refuse.
+
+    With ``{"flush": true}`` the change reaches the database inside the
+    transition's SAVEPOINT, so a test can prove the savepoint really rolls back.
+    """
+    from distretto.platform.db import db
+
     context.document.note = "this change must be rolled back"
+    if context.params.get("flush"):
+        db.session.flush()
     raise ActionError(context.params.get("message", "the sample action failed"))
 
 
