@@ -72,7 +72,9 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import re
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -451,6 +453,25 @@ def _import_route_cases(name: str) -> None:
 # --- running a case -----------------------------------------------------------
 
 
+_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
+
+
+def response_text(response: Any) -> str:
+    """What the sweep searches for telltales in an answer: its body as text (bytes that
+    are not UTF-8, as in a PDF, replaced) and, for a PDF, its inflated page content too,
+    where the core fonts' text is written as plain strings."""
+    data = response.get_data()
+    if data.startswith(b"%PDF-"):
+        inflated = []
+        for stream in _PDF_STREAM.findall(data):
+            try:
+                inflated.append(zlib.decompress(stream))
+            except zlib.error:
+                continue
+        data = b"\n".join([data, *inflated])
+    return data.decode("utf-8", errors="replace")
+
+
 def _as_request(built: Any, case: RouteCase) -> RouteRequest:
     if built is None:
         return RouteRequest()
@@ -606,7 +627,7 @@ class RouteSweep:
     def _assert_not_revealed(
         self, firm: SweepFirm, response: Any, case: RouteCase, after_what: str
     ) -> None:
-        found = firm.revealed_in(response.get_data(as_text=True))
+        found = firm.revealed_in(response_text(response))
         if found:
             raise RouteLeak(
                 f"{case.method} {response.request.path} ({after_what}) showed firm B's "

@@ -101,6 +101,12 @@ def default_location() -> Location:
     return location
 
 
+def _check_location(location_id: int) -> None:
+    """Refuse a location the firm does not have (another firm's is unknown here too)."""
+    if db.session.get(Location, location_id) is None:
+        raise StockError(_("Unknown location."))
+
+
 def locations() -> list[Location]:
     return list(
         db.session.execute(
@@ -168,6 +174,8 @@ def post_move(
         raise StockError(_("%(code)s is not kept in stock.", code=product.code))
     allow_negative = allows_negative_stock()
     for location_id in (from_location_id, to_location_id):
+        if location_id is not None:
+            _check_location(location_id)
         _ensure_rows(product_id, location_id)
     if from_location_id is not None:
         level = (
@@ -562,6 +570,7 @@ def adjust(
     product_id: int, location_id: int, new_quantity: Decimal, note: str | None = None
 ) -> StockMove | None:
     """Bring a location's quantity to ``new_quantity`` with an adjustment move."""
+    _check_location(location_id)
     _ensure_rows(product_id, location_id)
     level = db.session.execute(
         select(StockLevel).where(
@@ -606,6 +615,7 @@ def start_count(
     location_id: int, product_ids: list[int] | None = None, note: str | None = None
 ) -> StockCount:
     """Snapshot the expected quantities of the stocked products at a location."""
+    _check_location(location_id)
     query = select(Product).where(Product.stocked.is_(True), Product.archived.is_(False))
     if product_ids:
         query = query.where(Product.id.in_(product_ids))

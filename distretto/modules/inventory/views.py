@@ -452,7 +452,7 @@ def counts() -> Any:
                 count = services.start_count(
                     int(form.location_id.data), note=form.note.data or None
                 )
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, services.StockError):
                 abort(400)
             return redirect(url_for("inventory.count_detail", count_id=count.id))
         abort(400)
