@@ -153,39 +153,75 @@ class VerifyResult:
     ok: bool
     entries: int
     problems: list[str] = field(default_factory=list)
+    head_seq: int = 0
+    head_hash: str = GENESIS
+
+
+def _missing(first: int, last: int, where: str) -> str:
+    if first == last:
+        return f"entry {first}: missing ({where})"
+    return f"entries {first} to {last}: missing ({where})"
 
 
 def verify() -> VerifyResult:
-    """Recompute the current firm's chain; every problem names the entry."""
+    """Recompute the current firm's chain; every problem names the entry.
+
+    Detected: an entry whose content no longer matches its hash (altered), an
+    entry that does not follow the one before it (altered, reordered or a
+    neighbour rewritten), a gap in the sequence (deleted), and a trail shorter
+    than the head row says was written (deleted from the end). Whoever can
+    rewrite both the entries *and* the head row can cut the end undetected;
+    keep :attr:`VerifyResult.head_hash` somewhere else to close that gap.
+    """
     session = db.session
     problems: list[str] = []
     expected_prev = GENESIS
     expected_seq = 1
     count = 0
     rows = session.execute(
-        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
+        # populate_existing: judge what the database holds, not what this session cached
+        select(AuditEntry)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=1000, populate_existing=True)
     ).scalars()
     for entry in rows:
         count += 1
-        if entry.seq != expected_seq:
-            problems.append(
-                f"entries {expected_seq}..{entry.seq - 1} are missing (deleted)"
-                if entry.seq > expected_seq
-                else f"entry {entry.seq} is duplicated or out of order"
-            )
+        if entry.seq > expected_seq:
+            problems.append(_missing(expected_seq, entry.seq - 1, "deleted"))
+        elif entry.seq < expected_seq:  # cannot happen with UNIQUE (tenant_id, seq)
+            problems.append(f"entry {entry.seq}: duplicated or out of order")
         if entry.prev_hash != expected_prev:
-            problems.append(f"entry {entry.seq}: does not follow the previous entry")
+            previous = f"entry {expected_seq - 1}" if expected_seq > 1 else "the start of the trail"
+            problems.append(f"entry {entry.seq}: does not follow {previous} (chain broken)")
         if compute_hash(entry.content()) != entry.hash:
             problems.append(f"entry {entry.seq}: content altered since it was written")
         expected_prev = entry.hash
         expected_seq = entry.seq + 1
-    head = session.execute(select(AuditHead)).scalar_one_or_none()
-    last_seq = head.last_seq if head else 0
-    if last_seq != expected_seq - 1:
+    last_present = expected_seq - 1
+    head = session.execute(
+        select(AuditHead).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    head_seq = head.last_seq if head else 0
+    head_hash = head.last_hash if head else GENESIS
+    if head_seq > last_present:
         problems.append(
-            f"the trail ends at entry {expected_seq - 1} but {last_seq} were written "
-            "(entries removed from the end)"
+            _missing(
+                last_present + 1,
+                head_seq,
+                f"deleted from the end: {head_seq} were written, the trail ends at {last_present}",
+            )
         )
-    elif head is not None and head.last_hash != expected_prev:
-        problems.append(f"entry {last_seq}: last entry does not match the recorded head")
-    return VerifyResult(ok=not problems, entries=count, problems=problems)
+    elif head_seq < last_present:
+        problems.append(
+            f"entry {last_present}: beyond the last entry written ({head_seq}); "
+            "the head row was altered"
+        )
+    elif head_hash != expected_prev:
+        problems.append(f"entry {head_seq}: does not match the hash recorded when it was written")
+    return VerifyResult(
+        ok=not problems,
+        entries=count,
+        problems=problems,
+        head_seq=head_seq,
+        head_hash=head_hash,
+    )

@@ -6,16 +6,18 @@ non-zero with a one-line message.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app, g, has_request_context
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
@@ -36,20 +38,34 @@ def transactional(func: Callable[..., Any]) -> Callable[..., Any]:
         from distretto.tenants.services import TenantError
 
         try:
-            result = func(*args, **kwargs)
-            db.session.commit()
+            with _command_context():
+                result = func(*args, **kwargs)
+                db.session.commit()
             return result
         except (TenantError, ModuleError, InvalidLink, LookupError, ValueError) as exc:
             db.session.rollback()
             raise CommandFailed(str(exc)) from exc
-        except click.ClickException:
-            db.session.rollback()
-            raise
-        except Exception:
+        except BaseException:
             db.session.rollback()
             raise
 
     return with_appcontext(wrapper)
+
+
+@contextlib.contextmanager
+def _command_context() -> Iterator[None]:
+    """A request context for services that build links (``url_for``) and log.
+
+    Links are made relative to ``/`` and prefixed with ``BASE_URL`` by the
+    services; the command gets its own request id, so its audit entries and
+    log lines can be found together.
+    """
+    if has_request_context():
+        yield
+        return
+    with current_app.test_request_context("/"):
+        g.request_id = f"cli-{uuid.uuid4().hex[:16]}"
+        yield
 
 
 def _tenant(slug: str) -> Any:
@@ -103,10 +119,11 @@ def db_downgrade(revision: str) -> None:
 @with_appcontext
 def db_status() -> None:
     """Say whether the schema is at the migrations' head."""
-    from distretto.platform.migrations import schema_status
+    from distretto.platform.migrations import current_revisions, heads, schema_status
 
     status = schema_status()
-    click.echo(status)
+    current = ", ".join(sorted(current_revisions())) or "none"
+    click.echo(f"{status} (database: {current}; head: {', '.join(sorted(heads()))})")
     if status != "at head":
         sys.exit(1)
 
@@ -258,7 +275,10 @@ def audit_verify(slug: str) -> None:
     with tenant_context(tenant):
         result = verify()
     if result.ok:
-        click.echo(f"ok: {result.entries} entries, chain intact")
+        click.echo(
+            f"ok: {result.entries} entries, chain intact "
+            f"(last entry {result.head_seq}, hash {result.head_hash})"
+        )
         return
     for problem in result.problems:
         click.echo(problem, err=True)
@@ -283,10 +303,23 @@ def demo_command() -> None:
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between polls when idle.")
 @with_appcontext
 def worker_command(once: bool, poll: float) -> None:
-    """Deliver outbox messages (e-mails, webhooks) with retries and backoff."""
+    """Deliver outbox messages (e-mails, webhooks) with retries and backoff.
+
+    SIGTERM or Ctrl-C stops it: the message being delivered stays due (its
+    transaction rolls back) and is delivered on the next run.
+    """
     from distretto.platform.outbox import run_worker
 
-    run_worker(poll_seconds=poll, once=once)
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if not once:
+        signal.signal(signal.SIGTERM, interrupt)
+    try:
+        run_worker(poll_seconds=poll, once=once)
+    except KeyboardInterrupt:
+        db.session.rollback()
+        click.echo("worker stopped", err=True)
 
 
 @click.command("serve")
@@ -323,23 +356,34 @@ def serve_command(dev: bool, bind: str | None, workers: int | None, no_worker: b
     else:
         conf = os.path.join(os.path.dirname(os.path.dirname(__file__)), "gunicorn_conf.py")
         cmd = [sys.executable, "-m", "gunicorn", "-c", conf, "distretto.wsgi:app"]
-    children = [subprocess.Popen(cmd, env=env)]  # noqa: S603 - our own interpreter
-    if not no_worker:
-        worker = [sys.executable, "-m", "distretto.platform.cli", "worker"]
-        children.append(subprocess.Popen(worker, env=env))  # noqa: S603
-    click.echo(f"Distretto is serving on http://{address}/", err=True)
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
 
     def stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
         for child in children:
             if child.poll() is None:
                 child.terminate()
 
+    # Handlers first: a SIGTERM between two spawns must not orphan a child.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    children.append(subprocess.Popen(cmd, env=env))  # noqa: S603 - our own interpreter
+    if not no_worker and not stopping:
+        worker = [sys.executable, "-c", "from distretto.platform.cli import main; main()", "worker"]
+        children.append(subprocess.Popen(worker, env=env))  # noqa: S603
+    if stopping:
+        stop(signal.SIGTERM, None)
+    click.echo(f"Distretto is serving on http://{address}/", err=True)
     code = children[0].wait()
     stop(signal.SIGTERM, None)
     for child in children[1:]:
-        child.wait()
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
     sys.exit(code)
 
 
@@ -375,7 +419,14 @@ cli = FlaskGroup(
 
 
 def main() -> None:
-    cli.main(prog_name="distretto")
+    """The ``distretto`` console script; a bad setting ends it with one line naming it."""
+    from distretto.platform.config import ConfigError
+
+    try:
+        cli.main(prog_name="distretto")
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -127,13 +127,20 @@ def _instance_secret(instance: Path) -> str:
     every installation that forgot to set one.
     """
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    if not path.exists():
+        # Written whole under a private name, then linked into place: processes
+        # starting together (gunicorn workers) all end up reading the one winner.
+        draft = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 def validate(config: dict[str, Any]) -> None:
@@ -145,8 +152,9 @@ def validate(config: dict[str, Any]) -> None:
         )
     url = config["SQLALCHEMY_DATABASE_URI"]
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        scheme = url.split(":", 1)[0] if ":" in url else url[:20]  # never echo a password
         raise ConfigError(
-            f"DISTRETTO_DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}"
+            f"DISTRETTO_DATABASE_URL must be a sqlite:// or postgresql:// URL, got {scheme!r}"
         )
     if config["DEFAULT_LOCALE"] not in config["SUPPORTED_LOCALES"]:
         raise ConfigError(

@@ -1,6 +1,7 @@
 """The demo district: three firms of different sectors, their people, an operator.
 
-Idempotent: running it again leaves an existing demo untouched. As modules
+Idempotent: running it again leaves an existing demo untouched (no row, no
+audit entry); a firm or person that is missing is added back. As modules
 arrive, each contributes its demo data through ``Module.on_enable``.
 """
 
@@ -9,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask import current_app
+from sqlalchemy import select
 
+from distretto.platform.auth.models import User
 from distretto.platform.auth.services import find_user
+from distretto.platform.context import tenant_context
+from distretto.platform.db import db
 from distretto.platform.modules import registry
-from distretto.tenants.models import Role
+from distretto.tenants.models import Membership, Role, Tenant
 from distretto.tenants.services import TenantError, create_tenant, create_user, find_tenant, grant
 
 DEMO_PASSWORD = "distretto-demo"  # noqa: S105 - published demo credentials
@@ -71,8 +76,8 @@ def seed_demo() -> Iterator[str]:
             yield f"created {firm['name']} ({firm['sector']}) at /{tenant.slug}/"
         for (email, name), role in ((firm["owner"], Role.OWNER), (firm["staff"], Role.STAFF)):
             user = find_user(email) or create_user(email, DEMO_PASSWORD, name)
-            grant(tenant, user, role)
-        grant(tenant, accountant, Role.VIEWER)
+            _ensure_member(tenant, user, role)
+        _ensure_member(tenant, accountant, Role.VIEWER)
     if find_user(OPERATOR[0]) is None:
         create_user(OPERATOR[0], DEMO_PASSWORD, OPERATOR[1], operator=True)
     base = current_app.config["BASE_URL"].rstrip("/")
@@ -83,3 +88,16 @@ def seed_demo() -> Iterator[str]:
         yield f"  {firm['staff'][0]:<44} staff of {firm['name']}"
     yield f"  {ACCOUNTANT[0]:<44} viewer of all three firms (switch between them)"
     yield f"  {OPERATOR[0]:<44} district operator (firms, not their books)"
+
+
+def _ensure_member(tenant: Tenant, user: User, role: str) -> None:
+    """Grant ``role`` unless the person already has a role there (theirs to keep).
+
+    ``grant`` always writes an audit entry; a second demo run must write nothing.
+    """
+    with tenant_context(tenant):
+        member = db.session.execute(
+            select(Membership.id).where(Membership.user_id == user.id)
+        ).first()
+    if member is None:
+        grant(tenant, user, role)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, jsonify
@@ -10,6 +11,7 @@ from sqlalchemy import text
 from distretto.platform.extensions import db, limiter
 
 bp = Blueprint("health", __name__)
+logger = logging.getLogger("distretto.health")
 
 
 @bp.get("/healthz")
@@ -22,7 +24,11 @@ def healthz() -> Any:
 @bp.get("/readyz")
 @limiter.exempt
 def readyz() -> Any:
-    """Ready for traffic: database reachable and the schema at the migrations' head."""
+    """Ready for traffic: database reachable and the schema at the migrations' head.
+
+    Always JSON, 200 or 503, so the load balancer keeps a node out of rotation
+    while it cannot serve, without the app raising an error page.
+    """
     from distretto.platform.migrations import schema_status
 
     checks: dict[str, Any] = {}
@@ -31,10 +37,25 @@ def readyz() -> Any:
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         db.session.rollback()
+        logger.warning("readiness: database unreachable: %s", exc)
         checks["database"] = f"unreachable: {type(exc).__name__}"
-        return jsonify(status="unavailable", checks=checks), 503
-    status = schema_status()
+        return _unavailable(checks)
+    try:
+        status = schema_status()
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        db.session.rollback()
+        logger.warning("readiness: cannot read the schema version: %s", exc)
+        checks["migrations"] = f"unknown: {type(exc).__name__}"
+        return _unavailable(checks)
     checks["migrations"] = status
     if status != "at head":
-        return jsonify(status="unavailable", checks=checks), 503
+        return _unavailable(checks)
     return jsonify(status="ok", checks=checks)
+
+
+def _unavailable(checks: dict[str, Any]) -> Any:
+    response = jsonify(status="unavailable", checks=checks)
+    response.status_code = 503
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Retry-After"] = "5"
+    return response

@@ -96,27 +96,89 @@ def grant_app_role(config: dict[str, Any] | None = None) -> str | None:
 
 
 def heads() -> set[str]:
+    """The head revision of every branch (the kernel's and each module's)."""
+    return set(_script_directory().get_heads())
+
+
+def _script_directory() -> Any:
+    """The migration scripts, read once per app: they only change with a deploy."""
     from alembic.script import ScriptDirectory
 
     from distretto.platform.extensions import migrate
 
-    config = migrate.get_config()
-    return set(ScriptDirectory.from_config(config).get_heads())
+    script = current_app.extensions.get("distretto.migration_scripts")
+    if script is None:
+        script = ScriptDirectory.from_config(migrate.get_config())
+        current_app.extensions["distretto.migration_scripts"] = script
+    return script
 
 
 def current_revisions() -> set[str]:
+    """The revisions recorded in ``alembic_version``; empty when never migrated."""
+    from sqlalchemy.exc import DBAPIError
+
     from distretto.platform.extensions import db
 
     try:
         rows = db.session.execute(text("SELECT version_num FROM alembic_version")).scalars()
         return set(rows)
-    except Exception:  # noqa: BLE001 - no table yet means not migrated
+    except DBAPIError as exc:
         db.session.rollback()
-        return set()
+        if _is_missing_table(exc):
+            return set()
+        raise
+
+
+def _is_missing_table(exc: Exception) -> bool:
+    message = str(getattr(exc, "orig", exc)).lower()
+    return "no such table" in message or "does not exist" in message
+
+
+def applied_revisions(current: set[str]) -> set[str] | None:
+    """Every revision the database has, given what ``alembic_version`` records.
+
+    Alembic records only the tips: a revision that another one ``depends_on``
+    (a module's branch on the kernel's) or that lies below a tip is implied.
+    None when a recorded revision is not among this code's scripts.
+    """
+    from alembic.util import CommandError
+
+    script = _script_directory()
+    applied: set[str] = set()
+    pending = list(current)
+    while pending:
+        identifier = pending.pop()
+        try:
+            revisions = script.get_revisions(identifier)
+        except CommandError:
+            return None
+        for revision in revisions:
+            if revision is None or revision.revision in applied:
+                continue
+            applied.add(revision.revision)
+            pending.extend(_as_tuple(revision.down_revision))
+            pending.extend(_as_tuple(revision.dependencies))
+    return applied
+
+
+def _as_tuple(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
 
 
 def schema_status() -> str:
+    """``at head``, ``not migrated``, ``behind head`` or ``ahead of this code``.
+
+    Only ``at head`` is fit to serve: behind, the code expects tables that are
+    not there yet; ahead, the database was migrated by a newer release.
+    """
     current = current_revisions()
     if not current:
         return "not migrated"
-    return "at head" if current == heads() else "behind head"
+    applied = applied_revisions(current)
+    if applied is None:
+        return "ahead of this code"
+    return "at head" if heads() <= applied else "behind head"
