@@ -74,6 +74,7 @@ def seed_demo() -> Iterator[str]:
                 modules=modules,
             )
             yield f"created {firm['name']} ({firm['sector']}) at /{tenant.slug}/"
+            yield from _business_data(tenant, set(modules))
         for (email, name), role in ((firm["owner"], Role.OWNER), (firm["staff"], Role.STAFF)):
             user = find_user(email) or create_user(email, DEMO_PASSWORD, name)
             _ensure_member(tenant, user, role)
@@ -88,6 +89,15 @@ def seed_demo() -> Iterator[str]:
         yield f"  {firm['staff'][0]:<44} staff of {firm['name']}"
     yield f"  {ACCOUNTANT[0]:<44} viewer of all three firms (switch between them)"
     yield f"  {OPERATOR[0]:<44} district operator (firms, not their books)"
+
+
+def _business_data(tenant: Tenant, enabled: set[str]) -> Iterator[str]:
+    """Customers, products, stock, orders and invoices, when the built-in modules are there."""
+    try:
+        from distretto.modules.demo_data import seed_firm
+    except ImportError:  # a platform installed without its business modules
+        return
+    yield from seed_firm(tenant, enabled)
 
 
 def _ensure_member(tenant: Tenant, user: User, role: str) -> None:
