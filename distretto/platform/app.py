@@ -183,8 +183,18 @@ def _register_template_globals(app: Flask) -> None:
             "can": permissions.can,
             "menu_entries": _menu_entries,
             "workflow_svg": _workflow_svg,
+            "state_label": _state_label,
             "distretto_version": __version__,
         }
+
+
+def _state_label(document: Any) -> str:
+    """A document's state in the reader's language, from the version it follows."""
+    from flask_babel import get_locale
+
+    from distretto.platform.workflow.engine import state_label
+
+    return state_label(document, str(get_locale() or "it"))
 
 
 def _workflow_svg(definition: Any, current_state: str | None = None) -> Any:

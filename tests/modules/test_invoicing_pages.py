@@ -55,7 +55,7 @@ def test_owner_issues_an_invoice_and_downloads_pdf_and_xml(tenant_client):
     assert issued.status_code == 302
     page = client.get(detail).get_data(as_text=True)
     assert "122,00" in page or "122.00" in page
-    assert 'id="invoice-state">issued<' in page
+    assert 'id="invoice-state">Issued<' in page
     assert client.get(detail + ".pdf").data[:4] == b"%PDF"
     xml = client.get(detail + ".xml")
     assert xml.status_code == 200
