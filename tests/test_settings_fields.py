@@ -161,6 +161,18 @@ def test_invalid_field_is_refused_with_the_error_on_the_form_and_nothing_saved(
     assert field_rows(tenant) == []
 
 
+def test_every_mistake_on_the_form_is_shown_at_once(tenant_client):
+    client, tenant, _user = tenant_client("owner", modules=["sample"])
+
+    response = add(client, tenant, name="Bad", label="")
+
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "lower-case letters" in error_of(page, "name")
+    assert "This field is required." in error_of(page, "label")
+    assert field_rows(tenant) == []
+
+
 def test_a_second_field_with_the_same_name_is_refused(tenant_client):
     client, tenant, _user = tenant_client("owner", modules=["sample"])
     define(tenant, name="colour", label="Colour", type="text")

@@ -16,9 +16,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from distretto.platform.customfields import TYPE_LABELS
+from distretto.platform.customfields import FIELD_NAME_RE, TYPE_LABELS
 from distretto.tenants.forms import select_choices
 
 
@@ -63,7 +63,14 @@ class WorkflowJsonForm(FlaskForm):
 class CustomFieldForm(FlaskForm):
     name = StringField(
         _l("Name"),
-        validators=[DataRequired(), Length(max=40)],
+        validators=[
+            DataRequired(),
+            Length(max=40),
+            Regexp(
+                FIELD_NAME_RE,
+                message=_l("Use lower-case letters, digits and _, starting with a letter."),
+            ),
+        ],
         filters=[_strip],
         description=_l(
             "Used in exports, the API and workflow conditions: lower-case letters, "
