@@ -13,7 +13,7 @@ def test_conto_lavoro_installs_through_its_entry_point_and_passes_its_tests(tmp_
     run = install_and_run_tests(EXAMPLE, tmp_path, "example")
 
     assert run.returncode == 0, f"conto lavoro's tests failed:\n{run.stdout}\n{run.stderr}"
-    assert passed_count(run) >= 30, run.stdout
+    assert passed_count(run) >= 45, run.stdout
     assert " failed" not in run.stdout
     entry_points = next((tmp_path / "site").glob("*.dist-info/entry_points.txt")).read_text()
     assert "conto_lavoro = distretto_conto_lavoro:module" in entry_points

@@ -167,8 +167,8 @@ def new_return() -> Any:
     subcontractor_id = _int_or_none(request.values.get("subcontractor_id"))
     subcontractor = db.session.get(Subcontractor, subcontractor_id) if subcontractor_id else None
     if subcontractor is None:
-        if request.method == "POST":
-            abort(400)
+        if request.method == "POST" or request.values.get("subcontractor_id"):
+            abort(404)  # no such subcontractor in this firm
         return render_template(
             "conto_lavoro/return_choose.html",
             groups=services.outstanding_by_subcontractor(),
