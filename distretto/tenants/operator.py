@@ -38,7 +38,18 @@ def _index_page(form: TenantForm, status: int = 200) -> Any:
     tenants = (
         db.session.execute(select(Tenant).order_by(Tenant.legal_name, Tenant.id)).scalars().all()
     )
-    return render_template("operator/index.html", tenants=tenants, form=form), status
+    from distretto.platform.modules import registry
+
+    return (
+        render_template(
+            "operator/index.html",
+            tenants=tenants,
+            form=form,
+            modules=list(registry.modules.values()),
+            broken_modules=dict(registry.errors),
+        ),
+        status,
+    )
 
 
 @bp.get("/")
