@@ -56,17 +56,21 @@ current_tenant: Tenant = LocalProxy(_get_current_tenant)  # type: ignore[assignm
 def tenant_context(tenant: Tenant, actor_id: int | None = None) -> Iterator[TenantScope]:
     """Run the enclosed block as ``tenant``; every ORM query is scoped to it.
 
-    Switching tenant inside one session drops the previous tenant's objects from
-    the identity map, because a cached object would otherwise be returned by
-    ``session.get()`` without any SQL the guard could filter.
+    Switching tenant inside one session first flushes the work pending for the
+    tenant being left (on entry, and on leaving a block that completed), while
+    that tenant is still current, then drops every object not known to belong to
+    the new tenant from the identity map: a cached object would otherwise be
+    returned by ``session.get()`` without any SQL the guard could filter.
     """
     scope = TenantScope(id=int(tenant.id), slug=str(tenant.slug), tenant=tenant)
     previous = _tenant.get()
+    _before_switch(previous, scope)
     token = _tenant.set(scope)
     actor_token = _actor.set(actor_id) if actor_id is not None else None
     _on_switch(previous, scope)
     try:
         yield scope
+        _before_switch(scope, previous)  # not when the block raised: nothing to keep
     finally:
         _tenant.reset(token)
         if actor_token is not None:
@@ -89,6 +93,7 @@ def enter_request_scope(tenant: Tenant | None, actor_id: int | None) -> list[Any
     if tenant is not None:
         previous = _tenant.get()
         scope = TenantScope(id=int(tenant.id), slug=str(tenant.slug), tenant=tenant)
+        _before_switch(previous, scope)
         tokens.append(_tenant.set(scope))
         _on_switch(previous, scope)
     return tokens
@@ -99,6 +104,15 @@ def leave_request_scope(tokens: list[Any]) -> None:
         token.var.reset(token)
 
 
+def _before_switch(old: TenantScope | None, new: TenantScope | None) -> None:
+    """Flush what was done for ``old`` while it is still the current tenant."""
+    if old is None or (new is not None and old.id == new.id):
+        return
+    from distretto.platform.db import before_tenant_switch
+
+    before_tenant_switch()
+
+
 def _on_switch(old: TenantScope | None, new: TenantScope | None) -> None:
     old_id = old.id if old else None
     new_id = new.id if new else None
@@ -106,4 +120,4 @@ def _on_switch(old: TenantScope | None, new: TenantScope | None) -> None:
         return
     from distretto.platform.db import after_tenant_switch
 
-    after_tenant_switch(new_id)
+    after_tenant_switch(new_id, old_id)

@@ -55,7 +55,7 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
-from sqlalchemy.sql.elements import BindParameter, ClauseElement
+from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
 from sqlalchemy.sql.schema import Table
 
 from distretto.platform.context import current_actor_id, current_tenant_id
@@ -221,11 +221,15 @@ def _tenant_tables_in(statement: Any) -> Iterator[tuple[str, bool]]:
         seen.add(id(element))
         entity = getattr(element, "_annotations", {}).get("parententity")
         if entity is not None:
-            mapped = True
             if is_tenant_owned(entity.mapper.class_):
                 yield entity.mapper.local_table.name, True
-        if isinstance(element, Table) and is_tenant_owned(element):
-            yield element.name, mapped
+            if isinstance(element, ColumnElement):
+                continue  # a mapped column: its only child is its (mapped) table
+            mapped = True
+        if isinstance(element, Table):
+            if is_tenant_owned(element):
+                yield element.name, mapped
+            continue  # a table's children are its columns: nothing more to find
         stack.extend((child, mapped) for child in element.get_children())
 
 
