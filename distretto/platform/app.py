@@ -45,6 +45,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     limiter.init_app(app)
 
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a reverse proxy: the client's address (login throttling, logs)
+        # and scheme come from the X-Forwarded-* headers the proxy sets.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+
     _import_models()
     web.init_app(app)
     _register_request_hooks(app)
@@ -112,6 +122,10 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+    @app.teardown_request
+    def forget_write_intent(exc: BaseException | None) -> None:
+        write_intent.set(False)
 
     @app.after_request
     def commit_or_rollback(response: Any) -> Any:

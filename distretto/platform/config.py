@@ -42,10 +42,11 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": "text",  # text | json
     "LOG_LEVEL": "INFO",
     "SQL_ECHO": False,
+    "PROXY_COUNT": 0,  # reverse proxies in front that set X-Forwarded-* headers
 }
 
 _BOOL_KEYS = {"SMTP_STARTTLS", "SQL_ECHO"}
-_INT_KEYS = {"SMTP_PORT", "INVITATION_MAX_AGE", "PASSWORD_RESET_MAX_AGE"}
+_INT_KEYS = {"PROXY_COUNT", "SMTP_PORT", "INVITATION_MAX_AGE", "PASSWORD_RESET_MAX_AGE"}
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:

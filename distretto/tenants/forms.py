@@ -7,7 +7,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length
 
 from distretto.platform.auth.addresses import EmailAddress, PlainText
@@ -61,6 +62,14 @@ class TenantForm(FlaskForm):
         validators=[DataRequired(), EmailAddress(), Length(max=254)],
         filters=[_strip],
     )
+    modules = SelectMultipleField(
+        _l("Modules"),
+        choices=[],
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    template = SelectField(_l("District template"), choices=[], validate_choice=False)
 
 
 class SuspendForm(FlaskForm):

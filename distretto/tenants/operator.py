@@ -34,7 +34,21 @@ def operator_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def _onboarding_choices(form: TenantForm) -> None:
+    from distretto.platform.forms import select_choices
+    from distretto.platform.modules import registry
+    from distretto.tenants import district_templates
+
+    form.modules.choices = select_choices((m.name, m.label) for m in registry.modules.values())
+    if form.modules.data is None and not form.is_submitted():
+        form.modules.data = list(registry.modules)
+    form.template.choices = select_choices(
+        [("", _("None"))] + [(t.name, f"{t.label} (v{t.version})") for t in district_templates.all_latest()]
+    )
+
+
 def _index_page(form: TenantForm, status: int = 200) -> Any:
+    _onboarding_choices(form)
     tenants = (
         db.session.execute(select(Tenant).order_by(Tenant.legal_name, Tenant.id)).scalars().all()
     )
@@ -65,14 +79,27 @@ def create_firm() -> Any:
     form = TenantForm()
     if not form.validate_on_submit():
         return _index_page(form, 400)
+    from distretto.platform.modules import ModuleError
+    from distretto.tenants import district_templates
+
     try:
         tenant = services.create_tenant(
             form.slug.data,
             form.legal_name.data,
             form.vat_number.data,
             default_locale=form.default_locale.data,
+            modules=list(form.modules.data or []),
         )
+        if form.template.data:
+            try:
+                district_templates.apply(tenant, form.template.data)
+            except district_templates.TemplateError as exc:
+                raise services.TenantError(str(exc), "template") from exc
         services.invite(tenant, form.admin_email.data, Role.OWNER, invited_by=current_user)
+    except ModuleError as exc:
+        db.session.rollback()
+        form.modules.errors = [str(exc)]
+        return _index_page(form, 400)
     except services.TenantError as exc:
         db.session.rollback()
         field = getattr(form, exc.field or "", None)
