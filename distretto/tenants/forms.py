@@ -8,8 +8,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from distretto.platform.auth.addresses import EmailAddress, PlainText
 from distretto.tenants.models import ROLE_LABELS, Role

@@ -43,7 +43,8 @@ def _onboarding_choices(form: TenantForm) -> None:
     if form.modules.data is None and not form.is_submitted():
         form.modules.data = list(registry.modules)
     form.template.choices = select_choices(
-        [("", _("None"))] + [(t.name, f"{t.label} (v{t.version})") for t in district_templates.all_latest()]
+        [("", _("None"))]
+        + [(t.name, f"{t.label} (v{t.version})") for t in district_templates.all_latest()]
     )
 
 
