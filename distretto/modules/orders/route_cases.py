@@ -113,6 +113,24 @@ def _purchases(firm: SweepFirm) -> None:
     advance(purchase_order(firm), "send")
 
 
+def _export_lists_a_orders(firm: SweepFirm, request: RouteRequest, response: Any) -> None:
+    text = response_text(response)
+    assert text.splitlines()[0].lstrip("\ufeff").startswith("number;date;")
+    assert firm.legal_name not in text
+
+
+@route_case(
+    "orders.export_orders",
+    "GET",
+    modules=ORDERS,
+    shared_values={"segment"},
+    verify=_export_lists_a_orders,
+)
+def _export(firm: SweepFirm) -> RouteRequest:
+    advance(sales_order(firm), "confirm")
+    return RouteRequest(url={"segment": "sales"})
+
+
 @route_case("orders.sale_detail", "GET", modules=ORDERS)
 def _sale_page(firm: SweepFirm) -> dict[str, Any]:
     order = advance(sales_order(firm, notes=firm.unique("consegna al mattino")), "confirm")

@@ -93,10 +93,28 @@ def _list(kind: str) -> Any:
         template,
         page=page,
         parties=parties,
+        workflow_versions=_workflow_versions(page.items),
         kind=kind,
         states=states,
         custom_definitions=customfields.definitions(document_type),
         filters=filters,
+    )
+
+
+def _workflow_versions(documents: Any) -> list[Any]:
+    """The workflow versions the listed documents follow, loaded in one query.
+
+    The page shows each row's state label from its version; held here, the versions
+    stay in the session's identity map while the page renders, instead of being
+    read again for every row.
+    """
+    ids = {d.workflow_id for d in documents if d.workflow_id is not None}
+    if not ids:
+        return []
+    return list(
+        db.session.execute(
+            select(workflow.WorkflowDefinition).where(workflow.WorkflowDefinition.id.in_(ids))
+        ).scalars()
     )
 
 
@@ -258,6 +276,82 @@ def _render_form(form: OrderForm, kind: str, order: Order | None, status: int = 
     ), status
 
 
+@bp.get("/<segment>.csv")
+@permission_required("orders.view")
+def export_orders(segment: str) -> Any:
+    """The list as CSV (the same search and filters), custom fields as extra columns."""
+    import csv
+    import io
+
+    kind = _kind(segment)
+    document_type = DOCUMENT_TYPES[kind]
+    definitions = customfields.definitions(document_type)
+    query = services.order_query(kind, request.args.get("q"), request.args.get("state") or None)
+    for definition in definitions:
+        value = request.args.get(f"cf_{definition.name}")
+        if value:
+            try:
+                query = query.where(customfields.filter_clause(Order, definition, value))
+            except ValueError:
+                abort(400)
+    orders = (
+        db.session.execute(query.order_by(Order.order_date, Order.id).limit(100_000))
+        .scalars()
+        .all()
+    )
+    party_ids = {o.party_id for o in orders}
+    parties = (
+        {
+            p.id: p
+            for p in db.session.execute(select(Party).where(Party.id.in_(party_ids))).scalars()
+        }
+        if party_ids
+        else {}
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(
+        [
+            "number",
+            "date",
+            "counterpart_code",
+            "counterpart",
+            "state",
+            "taxable",
+            "vat",
+            "total",
+            "reference",
+            *(d.name for d in definitions),
+        ]
+    )
+    for order in orders:
+        party = parties.get(order.party_id)
+        writer.writerow(
+            [
+                order.number,
+                order.order_date.isoformat(),
+                party.code if party else "",
+                party.legal_name if party else "",
+                order.state,
+                order.taxable_total,
+                order.vat_total,
+                order.total,
+                order.customer_reference or "",
+                *(_csv_value((order.custom or {}).get(d.name)) for d in definitions),
+            ]
+        )
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{segment}.csv"'},
+    )
+
+
+def _csv_value(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 @bp.route("/<segment>/new", methods=["GET", "POST"])
 @permission_required("orders.edit")
 def new_order(segment: str) -> Any:
@@ -312,7 +406,39 @@ def _detail(kind: str, document_id: int) -> Any:
         form=TransitionForm(),
         empty_form=EmptyForm(),
         locked=services.locked_fields(order),
+        goods_url=_goods_page(order, definition),
     )
+
+
+def _goods_page(order: Order, definition: Any) -> str | None:
+    """The page of the firm's stock module to ship (or receive) part of the order.
+
+    Offered while the order is agreed (its lines locked), open, and has goods
+    still to deliver, and only when a module providing the page is on for the firm:
+    orders name its endpoint, they import nothing of it.
+    """
+    from flask import current_app
+
+    from distretto.platform.modules import enabled_modules
+    from distretto.sdk import can
+
+    endpoint, permission = (
+        ("inventory.ship_document", "inventory.ship")
+        if order.is_sale
+        else ("inventory.receive_document", "inventory.receive")
+    )
+    if (
+        endpoint not in current_app.view_functions
+        or "inventory" not in {m.name for m in enabled_modules()}
+        or not can(permission)
+        or definition.is_final(order.state)
+        or not workflow.is_locked(order, "lines")
+        or not any(
+            line.outstanding > 0 and (order.is_sale or line.product_id) for line in order.lines
+        )
+    ):
+        return None
+    return url_for(endpoint, document_type=order.document_type, document_id=order.id)
 
 
 @bp.get("/sales/<int:document_id>")
