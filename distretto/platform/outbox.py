@@ -8,8 +8,8 @@ repeat). Nothing that talks to the network runs inside a web request.
 Messages of a firm carry its ``tenant_id``; platform messages (a password reset
 e-mail) carry none. On PostgreSQL the table has row-level security like every
 other table with a ``tenant_id``; the drain alone reads across firms, by setting
-``app.scope = 'outbox'`` for its claim transaction, and then re-enters each
-message's firm to deliver it.
+``app.scope = 'outbox'`` in each message's transaction, and then re-enters the
+message's firm (without that scope) to run its handler.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import ForeignKey, Index, String, Text, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import JSON
 
@@ -51,7 +54,13 @@ class OutboxMessage(db.Model):
 
 
 def handler(topic: str) -> Callable[[Handler], Handler]:
-    """Register the function that delivers messages of ``topic``."""
+    """Register the function that delivers messages of ``topic``.
+
+    It receives the payload and runs in the message's firm (no firm for a
+    platform message). Delivery is at least once, so it must tolerate a repeat.
+    It must not commit: its database writes commit together with the delivery
+    mark, and are undone if it raises (the message is then retried).
+    """
 
     def decorator(func: Handler) -> Handler:
         _handlers[topic] = func
@@ -75,76 +84,122 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 5 * 2 ** max(0, attempts - 1)))
 
 
-def _claim(batch: int) -> list[int]:
+def _set_scope(scope: str) -> None:
+    """PostgreSQL: ``'outbox'`` lets this transaction see every firm's messages."""
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT set_config('app.scope', 'outbox', true)"))
+        session.execute(text("SELECT set_config('app.scope', :scope, true)"), {"scope": scope})
+
+
+def _claim_next() -> OutboxMessage | None:
+    """Lock the oldest due message in the session's transaction (None: nothing is due).
+
+    On PostgreSQL the row stays locked (``FOR UPDATE SKIP LOCKED``) until that
+    transaction ends, so a concurrent drain passes over it to the next message,
+    and a worker that dies mid-delivery leaves it due again at once: the
+    database aborts the dead connection's transaction. SQLite has no row locks:
+    run a single worker there.
+    """
+    session = db.session
+    _set_scope("outbox")
     query = (
-        select(OutboxMessage.id)
+        select(OutboxMessage)
         .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None))
         .where(OutboxMessage.next_attempt_at <= utcnow())
         .order_by(OutboxMessage.id)
-        .limit(batch)
+        .limit(1)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return list(session.execute(query).scalars())
+    return session.execute(query).scalar_one_or_none()
+
+
+def _deliver(message: OutboxMessage) -> None:
+    """Run the message's handler in its firm's context and record the outcome on it.
+
+    The handler runs in a SAVEPOINT: its own writes commit together with the
+    delivery mark, or, if it fails (a database error included), are undone
+    while the failure is still recorded. It sees only its firm's rows: the
+    drain's cross-firm scope is lifted while it runs.
+    """
+    from distretto.tenants.models import Tenant
+
+    session = db.session
+    try:
+        func = _handlers.get(message.topic)
+        if func is None:
+            raise LookupError(f"no handler for topic {message.topic!r}")
+        payload = dict(message.payload)
+        firm = (
+            nullcontext()
+            if message.tenant_id is None
+            else tenant_context(session.get(Tenant, message.tenant_id))
+        )
+        _set_scope("")
+        # the SAVEPOINT inside the firm's context: it is rolled back before the
+        # context is left, so leaving it never meets an aborted transaction
+        with firm, session.begin_nested():
+            func(payload)
+    except Exception as exc:  # noqa: BLE001 - recorded and retried
+        _set_scope("outbox")
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.failed_at = utcnow()
+            logger.error("outbox message %s failed for good: %s", message.id, message.last_error)
+        else:
+            message.next_attempt_at = utcnow() + backoff(message.attempts)
+            logger.warning("outbox message %s will be retried: %s", message.id, message.last_error)
+    else:
+        _set_scope("outbox")
+        message.attempts += 1
+        message.delivered_at = utcnow()
 
 
 def drain(batch: int = 50) -> int:
-    """Deliver what is due; returns how many messages were handled this pass."""
-    from distretto.tenants.models import Tenant
+    """Deliver up to ``batch`` due messages; returns how many were handled this pass.
 
+    Each message is claimed, delivered and marked in one transaction of its
+    own, in an application context of its own (a fresh session and ``g``, as a
+    request has), so nothing cached for one delivery leaks into the next and
+    the caller's session is left alone.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     handled = 0
-    ids = _claim(batch)
-    db.session.commit()
-    for message_id in ids:
-        session = db.session
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT set_config('app.scope', 'outbox', true)"))
-        message = session.execute(
-            select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
-            if session.get_bind().dialect.name == "postgresql"
-            else select(OutboxMessage).where(OutboxMessage.id == message_id)
-        ).scalar_one_or_none()
-        if message is None or message.delivered_at is not None:
-            session.commit()
-            continue
-        func = _handlers.get(message.topic)
-        try:
-            if func is None:
-                raise LookupError(f"no handler for topic {message.topic!r}")
-            if message.tenant_id is not None:
-                tenant = session.get(Tenant, message.tenant_id)
-                with tenant_context(tenant):
-                    func(dict(message.payload))
-            else:
-                func(dict(message.payload))
-        except Exception as exc:  # noqa: BLE001 - recorded and retried
-            message.attempts += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.failed_at = utcnow()
-                logger.error(
-                    "outbox message %s failed for good: %s", message.id, message.last_error
-                )
-            else:
-                message.next_attempt_at = utcnow() + backoff(message.attempts)
-                logger.warning(
-                    "outbox message %s will be retried: %s", message.id, message.last_error
-                )
-        else:
-            message.attempts += 1
-            message.delivered_at = utcnow()
-        session.commit()
+    while handled < batch:
+        with app.app_context():
+            message = _claim_next()
+            if message is None:
+                db.session.rollback()
+                break
+            _deliver(message)
+            db.session.commit()
         handled += 1
     return handled
 
 
 def run_worker(poll_seconds: float = 2.0, once: bool = False) -> None:
-    """Drain forever (or once); a crash loses nothing: undelivered rows stay due."""
+    """Drain forever (or once); a crash loses nothing: undelivered rows stay due.
+
+    Losing the database for a while (a restart, a failover, a cut connection)
+    is logged and waited out instead of ending the worker, which nothing may be
+    there to restart (``distretto serve`` does not).
+    """
     while True:
-        handled = drain()
+        try:
+            handled = drain()
+        except DBAPIError as exc:
+            if once:
+                raise
+            error = exc.orig or exc  # first line only: no SQL, no parameters in the log
+            reason = (str(error).strip().splitlines() or [""])[0]
+            logger.warning(
+                "outbox worker: database error (%s: %s); trying again in %s s",
+                type(error).__name__,
+                reason,
+                poll_seconds,
+            )
+            handled = 0
         if once:
             return
         if not handled:
