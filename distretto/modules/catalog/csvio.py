@@ -78,17 +78,26 @@ class ImportPreview:
 
 
 def read_csv(content: str) -> tuple[list[str], list[dict[str, str]]]:
-    sample = content[:4096]
-    delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+    """The header and up to ``MAX_ROWS + 1`` rows (one more tells the file is too long)."""
+    # The separator is the header's: data rows hold decimal commas and commas in names.
+    header_line = content.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(content), delimiter=delimiter)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
     rows = []
     for index, row in enumerate(reader):
-        if index >= MAX_ROWS:
+        if index > MAX_ROWS:
             break
-        rows.append({k: (v or "").strip() for k, v in row.items() if k})
+        rows.append({k: _unguard((v or "").strip()) for k, v in row.items() if k})
     return header, rows
+
+
+def _unguard(value: str) -> str:
+    """Undo :func:`_safe_cell`, so that an exported file imports unchanged."""
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        return value[1:]
+    return value
 
 
 def decode(data: bytes) -> str:
@@ -122,6 +131,12 @@ def preview(kind: str, content: str) -> ImportPreview:
         )
     if not rows:
         return ImportPreview(kind, [], [_("The file has no rows.")])
+    if len(rows) > MAX_ROWS:
+        return ImportPreview(
+            kind,
+            [],
+            [_("The file has more than %(max)d rows: split it into smaller files.", max=MAX_ROWS)],
+        )
     rates = {r.code: r.id for r in db.session.execute(select(VatRate)).scalars()}
     terms = {t.code: t.id for t in db.session.execute(select(PaymentTerms)).scalars()}
     model = Party if kind in ("customers", "suppliers") else Product

@@ -24,6 +24,9 @@ SDI_RE = re.compile(r"^[A-Z0-9]{7}$")
 PROVINCE_RE = re.compile(r"^[A-Z]{2}$")
 CAP_RE = re.compile(r"^\d{5}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+# What numeric(14,4) prices and numeric(14,3) quantities hold: beyond, a message, not a 500.
+MAX_PRICE = Decimal("9999999999.9999")
+MAX_QUANTITY = Decimal("99999999999.999")
 
 
 def _blank_to_none(data: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +37,11 @@ class PartySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(CODE_RE))
+    code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=[validate.Regexp(CODE_RE), validate.Length(max=20)],
+    )
     legal_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     is_customer = fields.Boolean(load_default=False)
     is_supplier = fields.Boolean(load_default=False)
@@ -126,15 +133,17 @@ class ProductSchema(Schema):
     )
     description = fields.String(required=True, validate=validate.Length(min=1, max=300))
     unit = fields.String(load_default="pz", validate=validate.Length(min=1, max=10))
-    sale_price = fields.Decimal(load_default=Decimal("0"), validate=validate.Range(min=0), places=4)
+    sale_price = fields.Decimal(
+        load_default=Decimal("0"), validate=validate.Range(min=0, max=MAX_PRICE), places=4
+    )
     purchase_cost = fields.Decimal(
-        load_default=Decimal("0"), validate=validate.Range(min=0), places=4
+        load_default=Decimal("0"), validate=validate.Range(min=0, max=MAX_PRICE), places=4
     )
     vat_rate_id = fields.Integer(required=True)
     is_service = fields.Boolean(load_default=False)
     stocked = fields.Boolean(load_default=True)
     reorder_point = fields.Decimal(
-        load_default=Decimal("0"), validate=validate.Range(min=0), places=3
+        load_default=Decimal("0"), validate=validate.Range(min=0, max=MAX_QUANTITY), places=3
     )
 
     @pre_load

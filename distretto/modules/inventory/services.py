@@ -44,6 +44,7 @@ from distretto.sdk import (
     db,
     events,
     numbering,
+    utcnow,
     workflow,
 )
 
@@ -302,11 +303,23 @@ def _stocked_lines(document: Any) -> list[Any]:
 
 
 def reserve_stock_action(context: ActionContext) -> None:
+    """Reserve what each line still needs; what is already reserved for it counts (a
+    workflow that passes twice through this action does not reserve twice)."""
     document = context.document
+    held: dict[int, Decimal] = {}
+    for row in db.session.execute(
+        select(Reservation).where(
+            Reservation.source_type == context.document_type.name,
+            Reservation.source_id == document.id,
+            Reservation.quantity > 0,
+        )
+    ).scalars():
+        held[row.source_line_id] = held.get(row.source_line_id, ZERO) + Decimal(row.quantity)
     for line in _stocked_lines(document):
-        if line.outstanding <= 0:
+        needed = line.outstanding - held.get(line.line_id, ZERO)
+        if needed <= 0:
             continue
-        if not reserve(line.product_id, line.outstanding):
+        if not reserve(line.product_id, needed):
             product = _product(line.product_id)
             stock = stock_of(line.product_id)
             available = stock.available if stock else ZERO
@@ -315,7 +328,7 @@ def reserve_stock_action(context: ActionContext) -> None:
                     "Not enough %(code)s: %(available)s available, %(needed)s needed.",
                     code=product.code,
                     available=_qty(available),
-                    needed=_qty(line.outstanding),
+                    needed=_qty(needed),
                 )
             )
         db.session.add(
@@ -324,7 +337,7 @@ def reserve_stock_action(context: ActionContext) -> None:
                 source_type=context.document_type.name,
                 source_id=document.id,
                 source_line_id=line.line_id,
-                quantity=line.outstanding,
+                quantity=needed,
             )
         )
     db.session.flush()
@@ -451,7 +464,8 @@ def _post_shipment(shipment: Shipment) -> None:
     )
     for line in shipment.lines:
         if line.product_id in stocked:
-            _consume_reservation(shipment.source_type, shipment.source_id, line)
+            used = _consume_reservation(shipment.source_type, shipment.source_id, line)
+            _take_unreserved(line.product_id, Decimal(line.quantity) - used)
             post_move(
                 line.product_id,
                 Decimal(line.quantity),
@@ -473,24 +487,53 @@ def _post_shipment(shipment: Shipment) -> None:
         )
 
 
+def _take_unreserved(product_id: int, quantity: Decimal) -> None:
+    """Check that what a shipment takes beyond its own reservation is free.
+
+    Without it a shipment could carry off goods reserved for other orders (and
+    leave more reserved than on hand). Reserving and releasing in one go is the
+    same atomic, conditional update that makes reservations safe.
+    """
+    if quantity <= 0:
+        return
+    if not reserve(product_id, quantity):
+        stock = stock_of(product_id)
+        raise StockError(
+            _(
+                "Not enough %(code)s: %(available)s available, %(needed)s needed.",
+                code=_product(product_id).code,
+                available=_qty(stock.available if stock else ZERO),
+                needed=_qty(quantity),
+            )
+        )
+    unreserve(product_id, quantity)
+
+
 def _consume_reservation(
     source_type: str | None, source_id: int | None, line: ShipmentLine
-) -> None:
+) -> Decimal:
+    """Release what the order reserved for this line, up to the quantity shipped; returns it."""
     if source_type is None or line.source_line_id is None:
-        return
-    row = db.session.execute(
-        select(Reservation).where(
+        return ZERO
+    rows = db.session.execute(
+        select(Reservation)
+        .where(
             Reservation.source_type == source_type,
             Reservation.source_id == source_id,
             Reservation.source_line_id == line.source_line_id,
             Reservation.quantity > 0,
         )
-    ).scalar_one_or_none()
-    if row is None:
-        return
-    used = min(Decimal(row.quantity), Decimal(line.quantity))
-    unreserve(row.product_id, used)
-    row.quantity = Decimal(row.quantity) - used
+        .order_by(Reservation.id)
+    ).scalars()
+    left = Decimal(line.quantity)
+    for row in rows:
+        used = min(Decimal(row.quantity), left)
+        if used <= 0:
+            break
+        unreserve(row.product_id, used)
+        row.quantity = Decimal(row.quantity) - used
+        left -= used
+    return Decimal(line.quantity) - left
 
 
 # --- receipts -------------------------------------------------------------------------------
@@ -651,7 +694,15 @@ def record_counted(count: StockCount, counted: dict[int, Decimal | None]) -> Non
 
 def post_count(count: StockCount) -> int:
     """Post an adjustment for every counted line that differs; returns how many."""
-    if count.status != "open":
+    # claimed with one conditional update, so two clerks posting at once post it once
+    claimed = db.session.execute(
+        update(StockCount)
+        .where(StockCount.id == count.id, StockCount.status == "open")
+        .values(status="posted", posted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.expire(count, ["status", "posted_at"])
         raise StockError(_("This count is already posted."))
     posted = 0
     for line in count.lines:
@@ -659,8 +710,7 @@ def post_count(count: StockCount) -> int:
             continue
         adjust(line.product_id, count.location_id, Decimal(line.counted), note=f"count {count.id}")
         posted += 1
-    count.status = "posted"
-    count.posted_at = date.today()
+    db.session.expire(count, ["status", "posted_at"])
     db.session.flush()
     audit.record("inventory.count_posted", count, summary={"adjustments": posted})
     return posted

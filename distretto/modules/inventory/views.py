@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from distretto.modules.catalog.models import Party, Product
 from distretto.modules.inventory import services
@@ -40,6 +41,7 @@ CARRIERS = [
     ("destinatario", _l("Recipient")),
     ("vettore", _l("Carrier")),
 ]
+MAX_QUANTITY = Decimal("100000000000")
 STOCK_SORTS = {
     "code": Product.code,
     "description": Product.description,
@@ -54,9 +56,13 @@ def _decimal(text: str | None) -> Decimal | None:
     if "," in value:
         value = value.replace(".", "").replace(",", ".")
     try:
-        return Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
         return None
+    # NaN would break every comparison; beyond the columns' 11 integer digits the database refuses
+    if not number.is_finite() or abs(number) >= MAX_QUANTITY:
+        return None
+    return number
 
 
 def _product_by_code(code: str | None) -> Product | None:
@@ -160,7 +166,25 @@ def shipments() -> Any:
         "-date",
     )
     parties = _parties({s.party_id for s in page.items})
-    return render_template("inventory/shipments.html", page=page, parties=parties)
+    return render_template(
+        "inventory/shipments.html",
+        page=page,
+        parties=parties,
+        workflow_versions=_workflow_versions(page.items),
+    )
+
+
+def _workflow_versions(documents: Any) -> list[Any]:
+    """The workflow versions of the listed documents, in one query; held while the page
+    renders each row's state label, so none is read again per row."""
+    ids = {d.workflow_id for d in documents if d.workflow_id is not None}
+    if not ids:
+        return []
+    return list(
+        db.session.execute(
+            select(workflow.WorkflowDefinition).where(workflow.WorkflowDefinition.id.in_(ids))
+        ).scalars()
+    )
 
 
 def _parties(ids: set[int]) -> dict[int, Party]:
@@ -239,6 +263,30 @@ def _source_document(document_type: str, document_id: int) -> Any:
     return doc_type, document
 
 
+def _check_direction(document: Any, direction: str) -> None:
+    """A sales order ships and a purchase order receives, never the other way round."""
+    if getattr(document, "stock_direction", direction) != direction:
+        abort(404)
+
+
+def _goods_refusal(document: Any) -> str | None:
+    """Why no goods may move for ``document`` now (None when they may).
+
+    Goods move only for an agreed document, one whose state locks its lines
+    (a confirmed sales order, a sent purchase order), and never for a finished
+    one (done, cancelled): what moves must match what was agreed.
+    """
+    if getattr(document, "workflow_id", None) is None:
+        return None
+    _row, definition = workflow.engine.definition_of(document)
+    number = getattr(document, "number", None) or ""
+    if definition.is_final(document.state):
+        return _("%(number)s is closed: no goods can move for it.", number=number)
+    if not workflow.is_locked(document, "lines"):
+        return _("%(number)s can still be changed: goods move once it is confirmed.", number=number)
+    return None
+
+
 def _detail_url(doc_type: Any, document: Any) -> str:
     return (
         url_for(doc_type.detail_endpoint, document_id=document.id)
@@ -252,10 +300,22 @@ def _detail_url(doc_type: Any, document: Any) -> str:
 def ship_document(document_type: str, document_id: int) -> Any:
     """Ship some or all of what a document (a sales order) still has to deliver."""
     doc_type, document = _source_document(document_type, document_id)
+    _check_direction(document, "out")
     lines = [line for line in document.stock_lines() if line.outstanding > 0]
     form = ShipForm()
     form.carrier.choices = select_choices(CARRIERS)
     errors: dict[int, str] = {}
+    refusal = _goods_refusal(document)
+    if refusal:
+        return render_template(
+            "inventory/ship.html",
+            form=form,
+            document=document,
+            lines=[],
+            errors=errors,
+            refusal=refusal,
+            back=_detail_url(doc_type, document),
+        ), 409
     if request.method == "POST" and form.validate_on_submit():
         chosen = []
         for line in lines:
@@ -314,7 +374,10 @@ def ship_document(document_type: str, document_id: int) -> Any:
 @permission_required("inventory.view")
 def receipts() -> Any:
     page = paginate(
-        select(Receipt), request.args, {"date": [Receipt.receipt_date, Receipt.id]}, "-date"
+        select(Receipt).options(selectinload(Receipt.lines)),
+        request.args,
+        {"date": [Receipt.receipt_date, Receipt.id]},
+        "-date",
     )
     return render_template(
         "inventory/receipts.html",
@@ -327,9 +390,21 @@ def receipts() -> Any:
 @permission_required("inventory.receive")
 def receive_document(document_type: str, document_id: int) -> Any:
     doc_type, document = _source_document(document_type, document_id)
+    _check_direction(document, "in")
     lines = [line for line in document.stock_lines() if line.outstanding > 0 and line.product_id]
     form = ReceiveForm()
     errors: dict[int, str] = {}
+    refusal = _goods_refusal(document)
+    if refusal:
+        return render_template(
+            "inventory/receive.html",
+            form=form,
+            document=document,
+            lines=[],
+            errors=errors,
+            refusal=refusal,
+            back=_detail_url(doc_type, document),
+        ), 409
     if request.method == "POST" and form.validate_on_submit():
         chosen = []
         for line in lines:

@@ -68,6 +68,15 @@ class Order(WorkflowDocument, TenantOwned, db.Model):
     def is_sale(self) -> bool:
         return self.kind == SALE
 
+    @property
+    def stock_direction(self) -> str:
+        """Which way the goods go: "out" (shipped) for sales, "in" (received) for purchases.
+
+        Read by stock-keeping modules next to :meth:`stock_lines`, so that a sales order is
+        never received nor a purchase order shipped.
+        """
+        return "out" if self.kind == SALE else "in"
+
     def stock_lines(self) -> list[StockLine]:
         return [
             StockLine(

@@ -16,6 +16,11 @@ from marshmallow import (
     validates_schema,
 )
 
+# What the columns hold (numeric(14,3) quantities, numeric(14,4) prices), so that a
+# typing slip is a message, not a database error.
+MAX_QUANTITY = Decimal("99999999999.999")
+MAX_PRICE = Decimal("9999999999.9999")
+
 
 def _number(value: Any) -> Any:
     if isinstance(value, str):
@@ -38,15 +43,21 @@ class OrderLineSchema(Schema):
     quantity = fields.Decimal(
         required=True,
         places=3,
-        validate=validate.Range(
-            min=Decimal("0.001"), error=str(_l("The quantity must be more than zero."))
-        ),
+        validate=[
+            validate.Range(
+                min=Decimal("0.001"), error=str(_l("The quantity must be more than zero."))
+            ),
+            validate.Range(max=MAX_QUANTITY, error=str(_l("The quantity is too large."))),
+        ],
     )
     unit_price = fields.Decimal(
         load_default=None,
         allow_none=True,
         places=4,
-        validate=validate.Range(min=0, error=str(_l("The price cannot be negative."))),
+        validate=[
+            validate.Range(min=0, error=str(_l("The price cannot be negative."))),
+            validate.Range(max=MAX_PRICE, error=str(_l("The price is too large."))),
+        ],
     )
     discount_percent = fields.Decimal(
         load_default=Decimal("0"),

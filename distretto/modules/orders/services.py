@@ -25,6 +25,11 @@ from distretto.platform.context import current_actor_id
 from distretto.platform.listing import like_pattern
 from distretto.sdk import audit, current_role, customfields, db, events, numbering, workflow
 
+# Amounts are numeric(14,2): a line stays below 10^10 and the taxable total below 10^11,
+# so that the total with VAT fits too.
+MAX_LINE_AMOUNT = Decimal("10000000000")
+MAX_TAXABLE = Decimal("100000000000")
+
 
 class StaleOrder(Exception):
     """The order changed since the caller read it (optimistic concurrency)."""
@@ -39,8 +44,10 @@ def load(kind: str, data: dict[str, Any], order: Order | None = None) -> dict[st
     values = OrderSchema().load(data)
     errors: dict[str, Any] = {}
     party = db.session.get(Party, values["party_id"])
-    if party is None or party.archived:
+    if party is None:
         errors["party_id"] = [_("Unknown counterpart.")]
+    elif party.archived and (order is None or order.party_id != party.id):
+        errors["party_id"] = [_("%(name)s is archived.", name=party.legal_name)]
     elif kind == SALE and not party.is_customer:
         errors["party_id"] = [_("%(name)s is not a customer.", name=party.legal_name)]
     elif kind == PURCHASE and not party.is_supplier:
@@ -65,14 +72,29 @@ def load(kind: str, data: dict[str, Any], order: Order | None = None) -> dict[st
         if rate_ids
         else {}
     )
+    # an order already holding an archived product or party may keep it when edited
+    kept_products = {line.product_id for line in order.lines} if order is not None else set()
+    taxable = Decimal("0")
     line_errors: dict[int, Any] = {}
     for index, line in enumerate(values["lines"]):
         problems: dict[str, list[str]] = {}
         product = products.get(line.get("product_id")) if line.get("product_id") else None
-        if line.get("product_id") and (product is None or product.archived):
+        if line.get("product_id") and product is None:
             problems["product_id"] = [_("Unknown product.")]
+        elif product is not None and product.archived and product.id not in kept_products:
+            problems["product_id"] = [_("%(code)s is archived.", code=product.code)]
         if line.get("vat_rate_id") and line["vat_rate_id"] not in rates:
             problems["vat_rate_id"] = [_("Unknown VAT rate.")]
+        if not problems:
+            price = line.get("unit_price")
+            if price is None and product is not None:
+                price = product.sale_price if kind == SALE else product.purchase_cost
+            amount = line_amount(
+                line["quantity"], price or Decimal("0"), line.get("discount_percent")
+            )
+            if amount >= MAX_LINE_AMOUNT:
+                problems["quantity"] = [_("The line amount is too large.")]
+            taxable += amount
         if problems:
             line_errors[index] = problems
             continue
@@ -80,6 +102,8 @@ def load(kind: str, data: dict[str, Any], order: Order | None = None) -> dict[st
         line["_rate"] = rates.get(line.get("vat_rate_id")) if line.get("vat_rate_id") else None
     if line_errors:
         errors["lines"] = line_errors
+    elif taxable >= MAX_TAXABLE:
+        errors["_schema"] = [_("The order total is too large.")]
     document_type = DOCUMENT_TYPES[kind]
     try:
         values["custom"] = customfields.clean(
@@ -173,8 +197,8 @@ def locked_fields(order: Order) -> set[str]:
 
 def update_order(order: Order, data: dict[str, Any]) -> Order:
     """Replace the order's content; refused when its state locks the changed fields."""
-    expected = data.get("version")
-    if expected not in (None, "") and int(expected) != order.version:
+    expected = str(data.get("version") or "").strip()
+    if expected and (not expected.isdigit() or int(expected) != order.version):
         raise StaleOrder(_("Someone changed this order meanwhile: reload it and redo your change."))
     values = load(order.kind, data, order)
     locked = locked_fields(order)
