@@ -47,6 +47,7 @@ REGIMES = {
 }
 SDI_CODE_RE = re.compile(r"^[A-Z0-9]{7}$")
 CAP_RE = re.compile(r"^\d{5}$")
+PROVINCE_RE = re.compile(r"^[A-Z]{2}$")
 TWO = Decimal("0.01")
 
 _schema = None
@@ -71,7 +72,16 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        from flask_babel import gettext as _
+
+        # "firm", "customer" and "invoice" are keys (the draft's page links them to the
+        # page where the data is fixed); the message shows them in the user's language
+        where = {
+            "firm": _("Fiscal data"),
+            "customer": _("Customer"),
+            "invoice": _("Invoice"),
+        }.get(self.where, self.where)
+        return f"{where}: {self.message}"
 
 
 class FatturaPAError(ValueError):
@@ -203,7 +213,12 @@ def check(invoice: Any, firm: FirmData, party: Any) -> list[Problem]:
         if rate == 0 and not line.natura:
             problems.append(
                 Problem(
-                    where, _("a 0%% VAT line needs a Natura code (choose an exempt VAT treatment)")
+                    where,
+                    # a variable makes gettext apply %-formatting, so "0%%" reads "0%"
+                    _(
+                        "a 0%% VAT line needs a Natura code (choose an exempt VAT treatment)",
+                        num=index,
+                    ),
                 )
             )
         if rate != 0 and line.natura:

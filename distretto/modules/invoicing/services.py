@@ -9,12 +9,15 @@ number goes back, and the user reads what to fix and where.
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from flask_babel import format_date
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -47,6 +50,13 @@ DOCUMENT_TYPE = "invoice"
 STAMP_THRESHOLD = Decimal("77.47")
 STAMP_AMOUNT = Decimal("2.00")
 STAMP_CODE = "BOLLO"
+# Amounts are numeric(14,2), quantities numeric(14,3), prices numeric(18,6): what a column
+# cannot hold is refused as input (PostgreSQL would fail the whole request otherwise).
+MAX_AMOUNT = Decimal("1000000000000")
+MAX_QUANTITY = Decimal("10000000000")
+MAX_PRICE = Decimal("100000000000")
+MAX_LINE_AMOUNT = Decimal("10000000000")
+MAX_TAXABLE = Decimal("100000000000")
 #: Natura codes whose amounts count toward the stamp-duty threshold
 #: (exports and intra-EU supplies, N3.1-N3.4, and reverse charge are exempt from stamp duty).
 STAMP_NATURE = {"N1", "N2.1", "N2.2", "N3.5", "N3.6", "N4", "N5"}
@@ -82,7 +92,17 @@ def _rate(rate_id: Any, product: Product | None, party: Party) -> VatRate:
     return db.session.get(VatRate, chosen)
 
 
-def _decimal(value: Any, field: str, *, positive: bool = False, allow_zero: bool = True) -> Decimal:
+def _decimal(
+    value: Any,
+    field: str,
+    *,
+    positive: bool = False,
+    allow_zero: bool = True,
+    places: int = 2,
+    limit: Decimal = MAX_AMOUNT,
+) -> Decimal:
+    """The number typed (1.234,56 or 1234.56), rounded to the ``places`` its column keeps;
+    refused when negative, zero where not allowed (also once rounded), or above ``limit``."""
     text = str(value if value is not None else "").strip().replace(" ", "")
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
@@ -90,8 +110,11 @@ def _decimal(value: Any, field: str, *, positive: bool = False, allow_zero: bool
         number = Decimal(text)
     except ArithmeticError as exc:
         raise InvoiceError(_("%(value)s is not a number.", value=value), field) from exc
+    if number.is_finite() and abs(number) < limit:
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     if (
         not number.is_finite()
+        or abs(number) >= limit
         or (positive and number <= 0)
         or (not allow_zero and number == 0)
         or number < 0
@@ -106,20 +129,24 @@ def build_line(data: dict[str, Any], party: Party, position: int) -> InvoiceLine
         product = db.session.get(Product, int(data["product_id"]))
         if product is None:
             raise InvoiceError(_("Unknown product."), "product_id")
-    quantity = _decimal(data.get("quantity") or "1", "quantity", positive=True)
+    quantity = _decimal(
+        data.get("quantity") or "1", "quantity", positive=True, places=3, limit=MAX_QUANTITY
+    )
     if data.get("unit_price") not in (None, ""):
-        unit_price = _decimal(data["unit_price"], "unit_price")
+        unit_price = _decimal(data["unit_price"], "unit_price", places=6, limit=MAX_PRICE)
     elif product is not None:
         unit_price = Decimal(product.sale_price)
     else:
         raise InvoiceError(_("A line without a product needs a price."), "unit_price")
-    discount = _decimal(data.get("discount_percent") or "0", "discount_percent")
+    discount = _decimal(data.get("discount_percent") or "0", "discount_percent", limit=MAX_PRICE)
     if discount > 100:
         raise InvoiceError(_("The discount is between 0 and 100%."), "discount_percent")
     description = (data.get("description") or (product.description if product else "")).strip()
     if not description:
         raise InvoiceError(_("Choose a product or write a description."), "description")
     rate = _rate(data.get("vat_rate_id"), product, party)
+    if line_amount(quantity, unit_price, discount) >= MAX_LINE_AMOUNT:
+        raise InvoiceError(_("The line amount is too large."), "unit_price")
     return InvoiceLine(
         position=position,
         product_id=product.id if product else None,
@@ -137,6 +164,17 @@ def build_line(data: dict[str, Any], party: Party, position: int) -> InvoiceLine
         source_line_id=data.get("source_line_id"),
         ddt_number=data.get("ddt_number"),
     )
+
+
+def _build_lines(lines: list[dict[str, Any]], party: Party) -> list[InvoiceLine]:
+    """The lines, or InvoiceError naming the line at fault."""
+    built = []
+    for index, data in enumerate(lines, start=1):
+        try:
+            built.append(build_line(data, party, index))
+        except InvoiceError as exc:
+            raise InvoiceError(f"{_('line %(num)d', num=index)}: {exc}", exc.field) from exc
+    return built
 
 
 def recompute(invoice: Invoice) -> None:
@@ -168,6 +206,8 @@ def recompute(invoice: Invoice) -> None:
     for position, line in enumerate(invoice.lines, start=1):
         line.position = position
     result = totals(TaxedAmount(line.amount, line.vat_rate, line.natura) for line in invoice.lines)
+    if result.taxable >= MAX_TAXABLE:
+        raise InvoiceError(_("The invoice total is too large."), "lines")
     invoice.taxable_total = result.taxable
     invoice.vat_total = result.vat
     invoice.total = result.total
@@ -200,12 +240,14 @@ def create_invoice(data: dict[str, Any], *, kind: str = TD_INVOICE) -> Invoice:
             issue_date = date.fromisoformat(issue_date)
         except ValueError as exc:
             raise InvoiceError(_("The date is not valid."), "issue_date") from exc
-    terms_id = data.get("payment_terms_id") or party.payment_terms_id
-    terms = db.session.get(PaymentTerms, int(terms_id)) if terms_id else None
+    terms = _payment_terms(data.get("payment_terms_id"), party)
+    series = (data.get("series") or "").strip()
+    if len(series) > 10 or not numbering.SERIES_RE.match(series):
+        raise InvoiceError(_("A series is up to 10 letters, digits, -, _ or /."), "series")
     settings = _fiscal_settings()
     invoice = Invoice(
         document_kind=kind,
-        series=(data.get("series") or "").strip()[:10],
+        series=series,
         issue_date=issue_date,
         party_id=party.id,
         payment_terms_id=terms.id if terms else None,
@@ -220,13 +262,23 @@ def create_invoice(data: dict[str, Any], *, kind: str = TD_INVOICE) -> Invoice:
         custom=data.get("custom") or {},
         created_by_id=current_actor_id(),
     )
-    invoice.lines = [
-        build_line(line, party, index) for index, line in enumerate(lines_data, start=1)
-    ]
+    invoice.lines = _build_lines(lines_data, party)
     recompute(invoice)
     workflow.start(invoice, DOCUMENT_TYPE)
     audit.record("invoice.created", invoice, summary={"kind": kind, "total": str(invoice.total)})
     return invoice
+
+
+def _payment_terms(terms_id: Any, party: Party) -> PaymentTerms | None:
+    """The chosen terms (refused when unknown to the firm), else the customer's."""
+    if terms_id in (None, ""):
+        return (
+            db.session.get(PaymentTerms, party.payment_terms_id) if party.payment_terms_id else None
+        )
+    terms = db.session.get(PaymentTerms, int(terms_id)) if str(terms_id).isdigit() else None
+    if terms is None:
+        raise InvoiceError(_("Unknown payment terms."), "payment_terms_id")
+    return terms
 
 
 def _fiscal_settings() -> dict[str, Any]:
@@ -239,6 +291,19 @@ def update_fiscal_settings(values: dict[str, Any]) -> None:
         raise InvoiceError(_("Unknown tax regime."), "regime")
     if values.get("postcode") and not fatturapa.CAP_RE.match(values["postcode"]):
         raise InvoiceError(_("An Italian postcode (CAP) has 5 digits."), "postcode")
+    # what the e-invoice's schema would refuse at issue is refused here, on its own field
+    if values.get("province"):
+        values["province"] = values["province"].strip().upper()
+        if not fatturapa.PROVINCE_RE.match(values["province"]):
+            raise InvoiceError(_("Use the two-letter province code (e.g. BG)."), "province")
+    if values.get("tax_code"):
+        from stdnum.it import codicefiscale, iva
+
+        values["tax_code"] = values["tax_code"].strip().upper()
+        if not (codicefiscale.is_valid(values["tax_code"]) or iva.is_valid(values["tax_code"])):
+            raise InvoiceError(
+                _("%(value)s is not a valid codice fiscale.", value=values["tax_code"]), "tax_code"
+            )
     if values.get("iban"):
         from stdnum import iban
 
@@ -278,7 +343,7 @@ def ensure_editable(invoice: Invoice) -> None:
 def replace_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> Invoice:
     ensure_editable(invoice)
     party = db.session.get(Party, invoice.party_id)
-    invoice.lines = [build_line(line, party, index) for index, line in enumerate(lines, start=1)]
+    invoice.lines = _build_lines(lines, party)
     if not invoice.lines:
         raise InvoiceError(_("An invoice needs at least one line."), "lines")
     recompute(invoice)
@@ -353,6 +418,10 @@ def invoice_from_orders(order_ids: list[int], *, deferred: bool = False) -> Invo
             )
     if not lines:
         raise InvoiceError(_("Nothing delivered is left to invoice on these orders."), "orders")
+    if deferred and not ddts:
+        raise InvoiceError(
+            _("A deferred invoice needs transport documents: ship the orders first."), "orders"
+        )
     invoice = create_invoice(
         {
             "party_id": orders[0].party_id,
@@ -365,10 +434,6 @@ def invoice_from_orders(order_ids: list[int], *, deferred: bool = False) -> Invo
         },
         kind=TD_DEFERRED if deferred else TD_INVOICE,
     )
-    if deferred and not ddts:
-        raise InvoiceError(
-            _("A deferred invoice needs transport documents: ship the orders first."), "orders"
-        )
     return invoice
 
 
@@ -388,7 +453,23 @@ def _transport_documents(orders: list[Any]) -> list[dict[str, Any]]:
         )
         .order_by(model.shipment_date, model.id)
     ).scalars()
-    return [{"id": s.id, "number": s.number, "date": s.shipment_date.isoformat()} for s in rows]
+    # a DDT already listed by an earlier (not cancelled) invoice is not listed again
+    covered = {
+        reference.get("id")
+        for references in db.session.execute(
+            select(Invoice.ddt_references).where(
+                Invoice.party_id.in_({o.party_id for o in orders}),
+                Invoice.state != "cancelled",
+                Invoice.document_kind != TD_CREDIT_NOTE,
+            )
+        ).scalars()
+        for reference in references or []
+    }
+    return [
+        {"id": s.id, "number": s.number, "date": s.shipment_date.isoformat()}
+        for s in rows
+        if s.id not in covered
+    ]
 
 
 def credit_note_for(invoice: Invoice, lines: list[dict[str, Any]] | None = None) -> Invoice:
@@ -489,10 +570,30 @@ def issue(invoice: Invoice) -> None:
                 problems="; ".join(map(str, problems)),
             )
         )
+    if invoice.issue_date > date.today():
+        # SDI rejects an invoice dated after the day it receives it
+        raise ActionError(
+            _(
+                "The invoice date %(date)s is in the future: date it today or earlier.",
+                date=format_date(invoice.issue_date),
+            )
+        )
     recompute(invoice)
-    sequence, number = numbering.next_number(
-        DOCUMENT_TYPE, invoice.issue_date, series=invoice.series
-    )
+    try:
+        sequence, number = numbering.next_number(
+            DOCUMENT_TYPE, invoice.issue_date, series=invoice.series
+        )
+    except numbering.NumberingError as exc:
+        raise ActionError(str(exc)) from exc
+    if len(number) > 20:
+        raise ActionError(
+            _(
+                "The number %(number)s is longer than the 20 characters FatturaPA allows: "
+                "shorten the numbering format in the settings.",
+                number=number,
+            )
+        )
+    _check_chronological(invoice)  # after taking the number: its lock orders concurrent issues
     invoice.sequence, invoice.number, invoice.year = sequence, number, invoice.issue_date.year
     terms = (
         db.session.get(PaymentTerms, invoice.payment_terms_id) if invoice.payment_terms_id else None
@@ -526,6 +627,8 @@ def issue(invoice: Invoice) -> None:
 
     invoice.issued_at = utcnow()
     db.session.flush()
+    if invoice.is_credit_note and related is not None:
+        _offset_credit_note(invoice, related)
     events.emit(
         "invoice.issued",
         invoice=invoice,
@@ -537,6 +640,29 @@ def issue(invoice: Invoice) -> None:
             }
         ),
     )
+
+
+def _check_chronological(invoice: Invoice) -> None:
+    """Numbers of a series follow the dates (art. 21 DPR 633/72): no issuing before the
+    date of the series' last issued invoice."""
+    query = select(Invoice.number, Invoice.issue_date).where(
+        Invoice.number.is_not(None),
+        Invoice.series == invoice.series,
+        Invoice.issue_date > invoice.issue_date,
+        Invoice.id != invoice.id,
+    )
+    if numbering.rule_for(DOCUMENT_TYPE).yearly_reset:
+        query = query.where(Invoice.year == invoice.issue_date.year)
+    later = db.session.execute(query.order_by(Invoice.issue_date.desc()).limit(1)).first()
+    if later is not None:
+        raise ActionError(
+            _(
+                "Invoice %(number)s of the same series is dated %(date)s: "
+                "date this one %(date)s or later.",
+                number=later.number,
+                date=format_date(later.issue_date),
+            )
+        )
 
 
 def preview_problems(invoice: Invoice) -> list[fatturapa.Problem]:
@@ -556,7 +682,8 @@ def register_payment(
     """Record a payment, allocated to the oldest open instalments; the state follows."""
     if not invoice.issued or invoice.state in ("cancelled", "draft"):
         raise InvoiceError(_("Payments are registered on issued invoices."))
-    amount_paid = money(_decimal(amount_value, "amount", positive=True))
+    amount_paid = _decimal(amount_value, "amount", positive=True)
+    _lock(invoice)  # a concurrent payment waits, then sees what this one leaves due
     if amount_paid > invoice.outstanding:
         raise InvoiceError(
             _(
@@ -567,24 +694,68 @@ def register_payment(
             "amount",
         )
     payment = Payment(
-        invoice_id=invoice.id, payment_date=paid_on or date.today(), amount=amount_paid, note=note
+        invoice_id=invoice.id,
+        payment_date=paid_on or date.today(),
+        amount=amount_paid,
+        note=note,
+        due_id=_allocate(invoice, amount_paid),
     )
-    left = amount_paid
-    for due in invoice.dues:
-        if left <= 0:
-            break
-        take = min(left, due.outstanding)
-        if take > 0:
-            due.paid_amount = Decimal(due.paid_amount) + take
-            payment.due_id = payment.due_id or due.id
-            left -= take
-    invoice.paid_total = Decimal(invoice.paid_total) + amount_paid
     db.session.add(payment)
     db.session.flush()
     audit.record("invoice.payment", invoice, summary={"amount": str(amount_paid)})
     events.emit("payment.received", invoice=invoice, payment=payment)
     _follow_payments(invoice)
     return payment
+
+
+def _lock(invoice: Invoice) -> None:
+    """Re-read the invoice and its instalments under a row lock (PostgreSQL)."""
+    db.session.flush()
+    db.session.refresh(invoice, with_for_update=True)
+    for due in invoice.dues:
+        db.session.refresh(due)
+
+
+def _allocate(invoice: Invoice, amount: Decimal) -> int | None:
+    """Mark ``amount`` paid on the oldest open instalments; the first one touched."""
+    first, left = None, amount
+    for due in invoice.dues:
+        if left <= 0:
+            break
+        take = min(left, due.outstanding)
+        if take > 0:
+            due.paid_amount = Decimal(due.paid_amount) + take
+            first = first or due.id
+            left -= take
+    invoice.paid_total = Decimal(invoice.paid_total) + amount
+    return first
+
+
+def _offset_credit_note(note: Invoice, invoice: Invoice) -> None:
+    """An issued credit note lowers what the customer still owes on the invoice it corrects
+    (and what is left of the note is owed back to the customer)."""
+    if invoice.state in ("draft", "cancelled"):
+        return
+    _lock(invoice)
+    offset = min(Decimal(note.amount_due), invoice.outstanding)
+    if offset <= 0:
+        return
+    label = f"{_('Credit note')} {note.number}"
+    db.session.add(
+        Payment(
+            invoice_id=invoice.id,
+            payment_date=note.issue_date,
+            amount=offset,
+            note=label,
+            due_id=_allocate(invoice, offset),
+        )
+    )
+    _allocate(note, offset)
+    db.session.flush()
+    audit.record(
+        "invoice.credited", invoice, summary={"credit_note": note.number, "amount": str(offset)}
+    )
+    _follow_payments(invoice)
 
 
 def _follow_payments(invoice: Invoice) -> None:
@@ -633,12 +804,10 @@ def import_received(content: bytes, filename: str | None = None) -> ReceivedInvo
     if b"<!DOCTYPE" in content[:2000] or b"<!ENTITY" in content:
         raise InvoiceError(_("The file is not a FatturaPA XML (DTDs are not allowed)."), "file")
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("latin-1")
-    try:
-        root = fromstring(text.encode("utf-8"), forbid_dtd=True)
-    except (ParseError, DefusedXmlException) as exc:
+        # the bytes as sent: the parser reads them in the encoding the file declares
+        root = fromstring(content, forbid_dtd=True)
+        text = _xml_text(content)
+    except (ParseError, DefusedXmlException, UnicodeDecodeError, LookupError) as exc:
         raise InvoiceError(
             _("The file is not well-formed XML: %(error)s", error=str(exc)), "file"
         ) from exc
@@ -658,43 +827,78 @@ def import_received(content: bytes, filename: str | None = None) -> ReceivedInvo
         element = root.find(path)
         return element.text.strip() if element is not None and element.text else None
 
+    def name_of(party: str) -> str:
+        return find(f"{party}/Anagrafica/Denominazione") or " ".join(
+            filter(None, [find(f"{party}/Anagrafica/Nome"), find(f"{party}/Anagrafica/Cognome")])
+        )
+
+    bodies = root.findall("FatturaElettronicaBody")
+    if len(bodies) != 1:
+        raise InvoiceError(
+            _(
+                "The file holds %(count)d invoices: import them one file per invoice.",
+                count=len(bodies),
+            ),
+            "file",
+        )
+    _check_addressed_to_us(find, name_of)
     seller = "FatturaElettronicaHeader/CedentePrestatore/DatiAnagrafici"
     vat = find(f"{seller}/IdFiscaleIVA/IdCodice")
     country = find(f"{seller}/IdFiscaleIVA/IdPaese") or "IT"
-    name = find(f"{seller}/Anagrafica/Denominazione") or " ".join(
-        filter(None, [find(f"{seller}/Anagrafica/Nome"), find(f"{seller}/Anagrafica/Cognome")])
-    )
-    body = root.find("FatturaElettronicaBody")
+    name = name_of(seller)
+    body = bodies[0]
     document = "FatturaElettronicaBody/DatiGenerali/DatiGeneraliDocumento"
     number, issued = find(f"{document}/Numero"), find(f"{document}/Data")
+    issued_on = date.fromisoformat((issued or "")[:10])  # xs:date may carry a time zone
     kind = find(f"{document}/TipoDocumento") or "TD01"
     supplier = (
-        db.session.execute(select(Party).where(Party.vat_number == vat)).scalars().first()
+        db.session.execute(
+            select(Party)
+            .where(Party.vat_number == vat, Party.country == country)
+            .order_by(Party.is_supplier.desc(), Party.archived, Party.id)
+        )
+        .scalars()
+        .first()
         if vat
         else None
     )
     if supplier is None:
         sede = "FatturaElettronicaHeader/CedentePrestatore/Sede"
-        supplier = catalog.create_party(
-            {
-                "legal_name": name or vat,
-                "is_supplier": True,
-                "is_customer": False,
-                "country": country,
-                "vat_number": vat,
-                "street": find(f"{sede}/Indirizzo"),
-                "postcode": find(f"{sede}/CAP"),
-                "city": find(f"{sede}/Comune"),
-                "province": find(f"{sede}/Provincia"),
-            }
-        )
+        try:
+            supplier = catalog.create_party(
+                {
+                    "legal_name": (name or vat)[:200],
+                    "is_supplier": True,
+                    "is_customer": False,
+                    "country": country,
+                    "vat_number": vat,
+                    "street": find(f"{sede}/Indirizzo"),
+                    "postcode": find(f"{sede}/CAP"),
+                    "city": find(f"{sede}/Comune"),
+                    "province": find(f"{sede}/Provincia"),
+                }
+            )
+        except ValidationError as exc:
+            raise InvoiceError(
+                _(
+                    "The supplier %(name)s cannot be added to the catalog: %(problems)s",
+                    name=name or vat,
+                    problems="; ".join(
+                        " ".join(map(str, messages))
+                        if isinstance(messages, list)
+                        else str(messages)
+                        for messages in exc.normalized_messages().values()
+                    ),
+                ),
+                "file",
+            ) from exc
     elif not supplier.is_supplier:
         supplier.is_supplier = True
     exists = db.session.execute(
         select(ReceivedInvoice.id).where(
             ReceivedInvoice.party_id == supplier.id,
             ReceivedInvoice.number == number,
-            ReceivedInvoice.issue_date == date.fromisoformat(issued),
+            ReceivedInvoice.issue_date == issued_on,
         )
     ).first()
     if exists:
@@ -733,7 +937,7 @@ def import_received(content: bytes, filename: str | None = None) -> ReceivedInvo
         party_id=supplier.id,
         document_kind=kind,
         number=number,
-        issue_date=date.fromisoformat(issued),
+        issue_date=issued_on,
         taxable_total=money(taxable),
         vat_total=money(vat_total),
         total=money(Decimal(declared)) if declared else money(taxable + vat_total),
@@ -750,6 +954,41 @@ def import_received(content: bytes, filename: str | None = None) -> ReceivedInvo
         summary={"supplier": supplier.legal_name, "number": number},
     )
     return received
+
+
+_ENCODING_RE = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding=["']([A-Za-z0-9._-]+)["']"""
+)
+
+
+def _xml_text(content: bytes) -> str:
+    """The file as text, decoded as its XML declaration says (UTF-8 when it says nothing)."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return content.decode("utf-16")
+    declared = _ENCODING_RE.match(content)
+    encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+    return content.decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
+
+
+def _check_addressed_to_us(find: Any, name_of: Any) -> None:
+    """A received invoice names this firm as the buyer (by VAT number, else codice fiscale)."""
+    tenant = current_tenant._get_current_object()  # type: ignore[attr-defined]
+    buyer = "FatturaElettronicaHeader/CessionarioCommittente/DatiAnagrafici"
+    vat = find(f"{buyer}/IdFiscaleIVA/IdCodice")
+    tax_code = find(f"{buyer}/CodiceFiscale")
+    ours = {tenant.vat_number, _fiscal_settings().get("tax_code")} - {None, ""}
+    if not ours or (vat or tax_code) is None:
+        return
+    if vat in ours or tax_code in ours:
+        return
+    raise InvoiceError(
+        _(
+            "The invoice is addressed to %(name)s (%(code)s), not to this firm.",
+            name=name_of(buyer),
+            code=vat or tax_code,
+        ),
+        "file",
+    )
 
 
 # --- reports --------------------------------------------------------------------------------------

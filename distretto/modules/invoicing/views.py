@@ -210,6 +210,8 @@ def new_invoice() -> Any:
             except services.InvoiceError as exc:
                 db.session.rollback()
                 field = getattr(form, exc.field or "", None)
+                if field is form.lines:
+                    field = None  # the lines have no place of their own for a message
                 if field is not None and hasattr(field, "errors") and str(exc) not in field.errors:
                     field.errors = [*field.errors, str(exc)]
                 elif str(exc) not in form.form_errors:
@@ -535,7 +537,7 @@ def vat_register_csv() -> Any:
     ]
     writer = csv.DictWriter(buffer, fieldnames=columns, delimiter=";")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: _safe_cell(value) for key, value in row.items()} for row in rows)
     return Response(
         "\ufeff" + buffer.getvalue(),
         mimetype="text/csv",
@@ -543,6 +545,17 @@ def vat_register_csv() -> Any:
             "Content-Disposition": f'attachment; filename="registro-iva-vendite-{start}-{end}.csv"'
         },
     )
+
+
+def _safe_cell(value: Any) -> Any:
+    """A customer's name must not become a spreadsheet formula (CSV injection)."""
+    if not isinstance(value, str) or value[:1] not in ("=", "+", "-", "@"):
+        return value
+    try:
+        Decimal(value)
+    except ArithmeticError:
+        return "'" + value
+    return value  # a negative amount stays a number
 
 
 @bp.route("/settings", methods=["GET", "POST"])
