@@ -80,6 +80,7 @@ def _import_models() -> None:
     import distretto.platform.audit
     import distretto.platform.auth.models
     import distretto.platform.customfields
+    import distretto.platform.files
     import distretto.platform.mail
     import distretto.platform.numbering
     import distretto.platform.outbox

@@ -1,7 +1,7 @@
-"""saved list views and background imports
+"""API tokens and idempotency keys
 
-Revision ID: 0008_lists_imports
-Revises: 0007_firm_lifecycle
+Revision ID: 0004_api
+Revises: 0003_files
 Create Date: 2026-11-27 09:10:00
 """
 import sqlalchemy as sa  # noqa: F401
@@ -9,8 +9,8 @@ from alembic import op  # noqa: F401
 
 from distretto.platform.migrations import disable_tenant_rls, enable_tenant_rls  # noqa: F401
 
-revision = '0008_lists_imports'
-down_revision = '0007_firm_lifecycle'
+revision = '0004_api'
+down_revision = '0003_files'
 branch_labels = None
 depends_on = None
 
