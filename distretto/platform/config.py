@@ -43,10 +43,21 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     "SQL_ECHO": False,
     "PROXY_COUNT": 0,  # reverse proxies in front that set X-Forwarded-* headers
+    # Per-firm quotas where the operator set none on the firm (0 = no limit).
+    "QUOTA_MAX_USERS": 100,  # members plus pending invitations
+    "QUOTA_MAX_STORAGE_MB": 1024,  # stored files plus an estimate of the firm's rows
+    "METRICS_TOKEN": None,  # bearer token for /metrics; unset = /metrics answers 404
 }
 
 _BOOL_KEYS = {"SMTP_STARTTLS", "SQL_ECHO"}
-_INT_KEYS = {"PROXY_COUNT", "SMTP_PORT", "INVITATION_MAX_AGE", "PASSWORD_RESET_MAX_AGE"}
+_INT_KEYS = {
+    "PROXY_COUNT",
+    "SMTP_PORT",
+    "INVITATION_MAX_AGE",
+    "PASSWORD_RESET_MAX_AGE",
+    "QUOTA_MAX_USERS",
+    "QUOTA_MAX_STORAGE_MB",
+}
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
