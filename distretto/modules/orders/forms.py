@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, Form, FormField, HiddenField, StringField, TextAreaField
+from wtforms.validators import Optional
 
 
 class LineForm(Form):
@@ -18,8 +19,9 @@ class LineForm(Form):
 
 class OrderForm(FlaskForm):
     party_code = StringField(_l("Counterpart (code or name)"))
-    order_date = DateField(_l("Date"), format="%Y-%m-%d")
-    expected_date = DateField(_l("Expected delivery"), format="%Y-%m-%d")
+    # a browser sends an empty date field as "": empty means today / not known
+    order_date = DateField(_l("Date"), format="%Y-%m-%d", validators=[Optional()])
+    expected_date = DateField(_l("Expected delivery"), format="%Y-%m-%d", validators=[Optional()])
     customer_reference = StringField(_l("Counterpart's reference"))
     notes = TextAreaField(_l("Notes"))
     lines = FieldList(FormField(LineForm), min_entries=3, max_entries=500)

@@ -1,0 +1,123 @@
+"""A clerk runs the whole sales cycle in the browser: customer, product, order,
+confirmation, shipment with its transport document (DDT), invoice, PDF and FatturaPA XML."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from defusedxml import ElementTree
+
+from tests.browser.helpers import receive_stock, seed_firm, shoot, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def create_customer(page: Any, slug: str, name: str, vat: str) -> None:
+    page.goto(f"/{slug}/catalog/parties/new")
+    page.get_by_label("Legal name").fill(name)
+    page.get_by_label("Customer", exact=True).check()
+    page.get_by_label("VAT number").fill(vat)
+    page.get_by_label("Street").fill("Via Verdi 2")
+    page.get_by_label("Postcode").fill("24100")
+    page.get_by_label("City").fill("Bergamo")
+    page.get_by_label("Province").fill("BG")
+    page.get_by_label("SDI recipient code").fill("ABC1234")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name=name).wait_for()
+
+
+def create_product(page: Any, slug: str, code: str, price: str) -> None:
+    page.goto(f"/{slug}/catalog/products/new")
+    page.get_by_label("Code", exact=True).fill(code)
+    page.get_by_label("Description").fill("Flangia DN50")
+    page.get_by_label("Sale price").fill(price)
+    rates = page.get_by_label("VAT rate")
+    options = rates.locator("option").all_inner_texts()
+    rates.select_option(label=next(t for t in options if "22" in t))
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name=re.compile(code)).wait_for()
+
+
+def pick(page: Any, label: str, datalist: str, text: str) -> None:
+    """Type into a field and take the suggestion that contains ``text``, as a person does."""
+    options = page.locator(f"datalist#{datalist} option")
+    values = [options.nth(i).get_attribute("value") for i in range(options.count())]
+    page.get_by_label(label).fill(next(v for v in values if text in v))
+
+
+def take_order(page: Any, slug: str, customer: str, code: str, quantity: str) -> str:
+    """Fill the new sales order form; returns the order page's URL."""
+    page.goto(f"/{slug}/orders/sales/new")
+    pick(page, "Counterpart (code or name)", "parties", customer)
+    page.get_by_label("Product code 1").fill(code)
+    page.get_by_label("Quantity 1").fill(quantity)
+    page.get_by_role("button", name="Save").click()
+    page.locator("#order-state").wait_for()
+    return page.url
+
+
+def download(page: Any, link: str) -> Any:
+    """Fetch what a link on the page points to, with the person's session (as a download)."""
+    href = page.get_by_role("link", name=link, exact=True).get_attribute("href")
+    response = page.context.request.get(href)
+    assert response.ok, (href, response.status)
+    return response
+
+
+def ship_and_invoice(page: Any, slug: str, order_url: str, customer: str, shots: bool) -> None:
+    """From a confirmed order: ship with a DDT, invoice, issue, download PDF and XML."""
+    page.goto(order_url)
+    page.locator("#goods-link").click()
+    if shots:
+        shoot(page, "shipment")
+    page.get_by_role("button", name="Ship and issue the DDT").click()
+    page.get_by_role("heading", name=re.compile(r"Transport document DDT-")).wait_for()
+    page.goto(order_url)
+    assert page.locator("#order-state").inner_text() == "Shipped"
+
+    page.goto(f"/{slug}/invoicing/from-orders")
+    pick(page, "Customer (code or name)", "parties", customer)
+    page.get_by_role("button", name="Show orders").click()
+    page.get_by_role("button", name="Create the draft invoice").click()
+    page.locator("#invoice-state").wait_for()
+    order_number = page.locator("dd", has_text="OV-")
+    assert order_number.inner_text().startswith("OV-")
+    page.get_by_role("button", name="Issue").click()
+    page.wait_for_load_state()
+    assert page.locator("#invoice-state").inner_text() == "Issued"
+    if shots:
+        shoot(page, "invoice")
+    number = re.search(r"Invoice (\S+)", page.get_by_role("heading", level=1).inner_text()).group(1)
+
+    pdf = download(page, "PDF")
+    assert pdf.headers["content-type"].startswith("application/pdf")
+    assert pdf.body()[:5] == b"%PDF-"
+    xml = download(page, "FatturaPA XML")
+    root = ElementTree.fromstring(xml.body())
+    assert root.tag.endswith("FatturaElettronica")
+    assert root.findtext(".//{*}DatiGeneraliDocumento/{*}Numero") == number
+    return number
+
+
+def test_clerk_of_firm_a_runs_the_sales_cycle(page, make_tenant, make_user):
+    firm = seed_firm(make_tenant, "meccanica-rossi", "Meccanica Rossi S.r.l.")
+    clerk = make_user(firm, "admin", name="Giulia Bianchi")
+    sign_in(page, clerk)
+    shoot(page, "dashboard")
+
+    create_customer(page, firm.slug, "Cliente Bergamo S.p.A.", "03777120167")
+    create_product(page, firm.slug, "FL-50", "12,50")
+    receive_stock(firm, "FL-50", "100")
+
+    order_url = take_order(page, firm.slug, "Cliente Bergamo", "FL-50", "8")
+    assert re.search(r"122[.,]00", page.locator("#order-total").inner_text())  # 8 x 12.50 + 22%
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_load_state()
+    assert page.locator("#order-state").inner_text() == "Confirmed"
+    shoot(page, "order-detail")
+    page.goto(f"/{firm.slug}/orders/sales")
+    shoot(page, "order-list")
+
+    ship_and_invoice(page, firm.slug, order_url, "Cliente Bergamo", shots=True)
