@@ -3,6 +3,7 @@ confirmation, shipment with its transport document (DDT), invoice, PDF and Fattu
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -66,31 +67,41 @@ def download(page: Any, link: str) -> Any:
     return response
 
 
-def ship_and_invoice(page: Any, slug: str, order_url: str, customer: str, shots: bool) -> None:
-    """From a confirmed order: ship with a DDT, invoice, issue, download PDF and XML."""
+def ship(page: Any, order_url: str, shots: bool = False) -> str:
+    """From a confirmed order: pick the goods and issue the transport document (DDT)."""
     page.goto(order_url)
     page.locator("#goods-link").click()
     if shots:
         shoot(page, "shipment")
     page.get_by_role("button", name="Ship and issue the DDT").click()
-    page.get_by_role("heading", name=re.compile(r"Transport document DDT-")).wait_for()
+    heading = page.get_by_role("heading", name=re.compile(r"Transport document DDT-"))
+    heading.wait_for()
+    ddt = re.search(r"DDT-\S+", heading.inner_text()).group(0)
     page.goto(order_url)
     assert page.locator("#order-state").inner_text() == "Shipped"
+    return ddt
 
+
+def draft_invoice(page: Any, slug: str, customer: str) -> str:
+    """Invoice the customer's delivered orders; returns the draft invoice's URL."""
     page.goto(f"/{slug}/invoicing/from-orders")
     pick(page, "Customer (code or name)", "parties", customer)
     page.get_by_role("button", name="Show orders").click()
     page.get_by_role("button", name="Create the draft invoice").click()
     page.locator("#invoice-state").wait_for()
-    order_number = page.locator("dd", has_text="OV-")
-    assert order_number.inner_text().startswith("OV-")
+    assert page.locator("dd", has_text="OV-").inner_text().startswith("OV-")
+    return page.url
+
+
+def issue_and_download(page: Any, invoice_url: str, shots: bool = False) -> str:
+    """Issue the invoice, then download its PDF and FatturaPA XML and look inside."""
+    page.goto(invoice_url)
     page.get_by_role("button", name="Issue").click()
     page.wait_for_load_state()
     assert page.locator("#invoice-state").inner_text() == "Issued"
     if shots:
         shoot(page, "invoice")
     number = re.search(r"Invoice (\S+)", page.get_by_role("heading", level=1).inner_text()).group(1)
-
     pdf = download(page, "PDF")
     assert pdf.headers["content-type"].startswith("application/pdf")
     assert pdf.body()[:5] == b"%PDF-"
@@ -98,6 +109,7 @@ def ship_and_invoice(page: Any, slug: str, order_url: str, customer: str, shots:
     root = ElementTree.fromstring(xml.body())
     assert root.tag.endswith("FatturaElettronica")
     assert root.findtext(".//{*}DatiGeneraliDocumento/{*}Numero") == number
+    assert root.findtext(".//{*}CessionarioCommittente//{*}IdCodice") == "03777120167"
     return number
 
 
@@ -120,4 +132,96 @@ def test_clerk_of_firm_a_runs_the_sales_cycle(page, make_tenant, make_user):
     page.goto(f"/{firm.slug}/orders/sales")
     shoot(page, "order-list")
 
-    ship_and_invoice(page, firm.slug, order_url, "Cliente Bergamo", shots=True)
+    ship(page, order_url, shots=True)
+    invoice_url = draft_invoice(page, firm.slug, "Cliente Bergamo")
+    number = issue_and_download(page, invoice_url, shots=True)
+    assert number.startswith("1/")  # the first invoice of the year
+
+
+APPROVAL_ABOVE = "1000"
+
+
+def approval_workflow() -> dict[str, Any]:
+    """The default sales-order workflow plus an owner's/admin's approval above 1,000 EUR."""
+    from distretto.modules.orders.workflows import SALES_ORDER_WORKFLOW
+
+    definition = copy.deepcopy(SALES_ORDER_WORKFLOW)
+    definition["states"].insert(
+        1,
+        {
+            "name": "awaiting_approval",
+            "label": {"it": "In approvazione", "en": "Awaiting approval"},
+            "locked_fields": ["party_id", "lines"],
+        },
+    )
+    transitions = {t["name"]: t for t in definition["transitions"]}
+    transitions["confirm"]["conditions"] = {
+        "all": [
+            {"field": "line_count", "op": ">", "value": 0},
+            {"field": "total", "op": "<=", "value": APPROVAL_ABOVE},
+        ]
+    }
+    transitions["cancel"]["from"].append("awaiting_approval")
+    definition["transitions"][1:1] = [
+        {
+            "name": "request_approval",
+            "label": {"it": "Chiedi approvazione", "en": "Ask for approval"},
+            "from": ["draft"],
+            "to": "awaiting_approval",
+            "permission": "orders.edit",
+            "conditions": {"field": "total", "op": ">", "value": APPROVAL_ABOVE},
+        },
+        {
+            "name": "approve",
+            "label": {"it": "Approva", "en": "Approve"},
+            "from": ["awaiting_approval"],
+            "to": "confirmed",
+            "permission": "orders.cancel",  # owners and admins
+            "comment_required": True,
+            "style": "success",
+            "actions": [{"name": "inventory.reserve_stock"}],
+        },
+    ]
+    return definition
+
+
+def test_clerk_of_firm_b_meets_the_approval_step_its_owner_added(new_page, make_tenant, make_user):
+    from distretto.platform import workflow
+    from distretto.platform.context import tenant_context
+    from distretto.platform.db import db
+
+    firm = seed_firm(make_tenant, "tessitura-verdi", "Tessitura Verdi S.p.A.")
+    clerk = make_user(firm, "staff", name="Marco Neri")
+    admin = make_user(firm, "admin", name="Anna Verdi")
+    with tenant_context(firm, admin.id):
+        workflow.publish("sales_order", approval_workflow(), note="approval above 1,000 EUR")
+        db.session.commit()
+
+    page = new_page()
+    sign_in(page, clerk)
+    create_customer(page, firm.slug, "Cliente Bergamo S.p.A.", "03777120167")
+    create_product(page, firm.slug, "TS-1", "12,50")
+    receive_stock(firm, "TS-1", "200")
+    order_url = take_order(page, firm.slug, "Cliente Bergamo", "TS-1", "100")  # 1,525.00 EUR
+
+    confirm = page.get_by_role("button", name="Confirm", exact=True)
+    assert confirm.is_disabled()  # blocked: above the amount
+    assert APPROVAL_ABOVE in page.locator("main").inner_text()  # the reason is shown
+    page.get_by_role("button", name="Ask for approval").click()
+    page.wait_for_load_state()
+    assert page.locator("#order-state").inner_text() == "Awaiting approval"
+    approve = page.get_by_role("button", name="Approve")
+    assert approve.count() == 0 or approve.is_disabled()  # a clerk cannot approve
+
+    boss = new_page()
+    sign_in(boss, admin)
+    boss.goto(order_url)
+    boss.locator("#comment-approve").fill("ok, known customer")
+    boss.get_by_role("button", name="Approve").click()
+    boss.wait_for_load_state()
+    assert boss.locator("#order-state").inner_text() == "Confirmed"
+    assert "ok, known customer" in boss.locator("#history").inner_text()
+
+    ship(page, order_url)
+    invoice_url = draft_invoice(page, firm.slug, "Cliente Bergamo")
+    issue_and_download(boss, invoice_url)  # issuing is for owners and admins
