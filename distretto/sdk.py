@@ -5,7 +5,15 @@ stable across minor versions of the platform, while the kernel's internals may
 move. Built-in modules follow the same rule as third-party ones.
 """
 
-from distretto.platform import audit, customfields, events, numbering, outbox, workflow
+from distretto.platform import (
+    audit,
+    customfields,
+    events,
+    numbering,
+    outbox,
+    webhooks,
+    workflow,
+)
 from distretto.platform.context import current_tenant, current_tenant_id, tenant_context
 from distretto.platform.db import BigId, TenantOwned, db, tenant_ref, utcnow
 from distretto.platform.documents import (
@@ -22,6 +30,7 @@ from distretto.platform.migrations import disable_tenant_rls, enable_tenant_rls
 from distretto.platform.modules import MenuEntry, Module
 from distretto.platform.permissions import can, current_role, permission_required
 from distretto.platform.web import tenant_blueprint
+from distretto.platform.webhooks import WebhookEvent
 
 __all__ = [
     "ActionContext",
@@ -34,6 +43,7 @@ __all__ = [
     "NumberingDefault",
     "StockLine",
     "TenantOwned",
+    "WebhookEvent",
     "WorkflowAction",
     "WorkflowDocument",
     "audit",
@@ -53,5 +63,6 @@ __all__ = [
     "tenant_context",
     "tenant_ref",
     "utcnow",
+    "webhooks",
     "workflow",
 ]

@@ -84,6 +84,7 @@ def _import_models() -> None:
     import distretto.platform.mail
     import distretto.platform.numbering
     import distretto.platform.outbox
+    import distretto.platform.webhooks
     import distretto.platform.workflow.engine
     import distretto.tenants.district_templates
     import distretto.tenants.models  # noqa: F401
@@ -150,6 +151,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (health_bp, auth_bp, home_bp, operator_bp, tenant_bp, settings_bp):
         app.register_blueprint(blueprint)
+    from distretto.platform.webhooks_views import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     "SQL_ECHO": False,
     "PROXY_COUNT": 0,  # reverse proxies in front that set X-Forwarded-* headers
+    # Webhooks to private/loopback addresses: None = only in development and testing
+    "WEBHOOKS_ALLOW_PRIVATE": None,
     # Per-firm quotas where the operator set none on the firm (0 = no limit).
     "QUOTA_MAX_USERS": 100,  # members plus pending invitations
     "QUOTA_MAX_STORAGE_MB": 1024,  # stored files plus an estimate of the firm's rows
@@ -122,6 +124,11 @@ def _derive(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = storage
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    if app.config.get("WEBHOOKS_ALLOW_PRIVATE") is None:
+        app.config["WEBHOOKS_ALLOW_PRIVATE"] = bool(development)
+    elif isinstance(app.config["WEBHOOKS_ALLOW_PRIVATE"], str):
+        flag = app.config["WEBHOOKS_ALLOW_PRIVATE"].strip().lower()
+        app.config["WEBHOOKS_ALLOW_PRIVATE"] = flag in {"1", "true", "yes", "on"}
 
 
 def _normalise_url(url: str) -> str:

@@ -71,6 +71,8 @@ class Module:
     on_enable: Callable[[Any], None] | None = None
     migrations: str | None = None  # folder of this module's Alembic branch
     demo: Callable[[Any], None] | None = None  # seeds demo data for a firm
+    # Public events firms may subscribe webhooks to (distretto.platform.webhooks.WebhookEvent)
+    webhook_events: tuple[Any, ...] = ()
 
     @property
     def workflows(self) -> dict[str, Any]:

@@ -37,6 +37,15 @@ Handler = Callable[[dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
 
 
+class Retry(Exception):  # noqa: N818 - read as "raise outbox.Retry(...)"
+    """Raised by a handler to be retried later *keeping* what it wrote.
+
+    Any other exception undoes the handler's writes; a handler that keeps a log
+    of its own attempts (webhook deliveries: status, response, time) raises
+    this instead, so the attempt it recorded commits with the retry schedule.
+    """
+
+
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_messages_pending", "delivered_at", "next_attempt_at"),)
@@ -138,8 +147,14 @@ def _deliver(message: OutboxMessage) -> None:
         _set_scope("")
         # the SAVEPOINT inside the firm's context: it is rolled back before the
         # context is left, so leaving it never meets an aborted transaction
+        kept: Retry | None = None
         with firm, session.begin_nested():
-            func(payload)
+            try:
+                func(payload)
+            except Retry as exc:
+                kept = exc  # the SAVEPOINT is released: the handler's log stays
+        if kept is not None:
+            raise kept
     except Exception as exc:  # noqa: BLE001 - recorded and retried
         _set_scope("outbox")
         message.attempts += 1

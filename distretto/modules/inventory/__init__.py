@@ -22,6 +22,7 @@ from distretto.modules.inventory.models import (
     Warehouse,
 )
 from distretto.modules.inventory.views import bp
+from distretto.modules.inventory.webhooks import WEBHOOK_EVENTS
 from distretto.modules.inventory.workflows import TRANSPORT_DOCUMENT_WORKFLOW
 from distretto.sdk import (
     DocumentType,
@@ -112,5 +113,6 @@ module = Module(
         ),
     ),
     on_enable=services.seed_inventory,
+    webhook_events=WEBHOOK_EVENTS,
     migrations=str(Path(__file__).parent / "migrations" / "versions"),
 )

@@ -9,7 +9,8 @@ re-check the condition, so 50 clerks reserving 10 units get exactly 10.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -302,9 +303,50 @@ def _stocked_lines(document: Any) -> list[Any]:
     return [line for line in lines if line.product_id in stocked]
 
 
+def _available(product_ids: set[int]) -> dict[int, Decimal]:
+    rows = db.session.execute(
+        select(ProductStock.product_id, ProductStock.on_hand, ProductStock.reserved).where(
+            ProductStock.product_id.in_(product_ids)
+        )
+    )
+    return {pid: Decimal(on_hand) - Decimal(reserved) for pid, on_hand, reserved in rows}
+
+
+@contextmanager
+def watch_low_stock(product_ids: Iterable[int | None]) -> Iterator[None]:
+    """Emit ``stock.low`` for each product whose available quantity falls to its reorder
+    point (or below) in the block: once, as it crosses, not again while it stays low.
+
+    Watched around whole operations (a reservation, a shipment, an adjustment) rather
+    than each move, so a shipment that consumes its own reservation is not a fall.
+    """
+    ids = {pid for pid in product_ids if pid}
+    before = _available(ids) if ids else {}
+    yield
+    if not ids:
+        return
+    after = _available(ids)
+    products = db.session.execute(
+        select(Product).where(
+            Product.id.in_(ids), Product.stocked.is_(True), Product.reorder_point > 0
+        )
+    ).scalars()
+    for product in products:
+        point = Decimal(product.reorder_point)
+        was, now = before.get(product.id, ZERO), after.get(product.id, ZERO)
+        if was > point >= now:
+            events.emit("stock.low", product=product, available=now, reorder_point=point)
+
+
 def reserve_stock_action(context: ActionContext) -> None:
     """Reserve what each line still needs; what is already reserved for it counts (a
     workflow that passes twice through this action does not reserve twice)."""
+    lines = context.document.stock_lines() if hasattr(context.document, "stock_lines") else []
+    with watch_low_stock(line.product_id for line in lines):
+        _reserve_stock(context)
+
+
+def _reserve_stock(context: ActionContext) -> None:
     document = context.document
     held: dict[int, Decimal] = {}
     for row in db.session.execute(
@@ -389,7 +431,8 @@ def create_receipt_action(context: ActionContext) -> None:
 
 def post_shipment_action(context: ActionContext) -> None:
     """The DDT's own workflow step that moves the goods and gives it its number."""
-    _post_shipment(context.document)
+    with watch_low_stock(line.product_id for line in context.document.lines):
+        _post_shipment(context.document)
 
 
 # --- shipments (DDT) --------------------------------------------------------------------
@@ -595,14 +638,14 @@ def receive(
         receipt,
         summary={"lines": len(receipt.lines), "source": receipt.source_number},
     )
-    if receipt.source_type:
-        events.emit(
-            "receipt.posted",
-            source_type=receipt.source_type,
-            source_id=receipt.source_id,
-            lines=delivered,
-            receipt=receipt,
-        )
+    # every receipt (webhooks publish them); the orders module skips other sources
+    events.emit(
+        "receipt.posted",
+        source_type=receipt.source_type,
+        source_id=receipt.source_id,
+        lines=delivered,
+        receipt=receipt,
+    )
     return receipt
 
 
@@ -613,6 +656,13 @@ def adjust(
     product_id: int, location_id: int, new_quantity: Decimal, note: str | None = None
 ) -> StockMove | None:
     """Bring a location's quantity to ``new_quantity`` with an adjustment move."""
+    with watch_low_stock([product_id]):
+        return _adjust(product_id, location_id, new_quantity, note)
+
+
+def _adjust(
+    product_id: int, location_id: int, new_quantity: Decimal, note: str | None
+) -> StockMove | None:
     _check_location(location_id)
     _ensure_rows(product_id, location_id)
     level = db.session.execute(

@@ -15,6 +15,7 @@ from distretto.modules.invoicing.models import (
     ReceivedInvoice,
 )
 from distretto.modules.invoicing.views import bp
+from distretto.modules.invoicing.webhooks import WEBHOOK_EVENTS
 from distretto.modules.invoicing.workflows import INVOICE_WORKFLOW
 from distretto.sdk import (
     DocumentType,
@@ -73,5 +74,6 @@ module = Module(
             ("invoice",),
         ),
     ),
+    webhook_events=WEBHOOK_EVENTS,
     migrations=str(Path(__file__).parent / "migrations" / "versions"),
 )

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from distretto.modules.orders import services
 from distretto.modules.orders.models import Order, OrderLine
 from distretto.modules.orders.views import bp
+from distretto.modules.orders.webhooks import WEBHOOK_EVENTS
 from distretto.modules.orders.workflows import (
     PURCHASE_ORDER_WORKFLOW,
     SALES_ORDER_WORKFLOW,
@@ -86,5 +87,6 @@ module = Module(
         "shipment.posted": [services.on_goods_delivered],
         "receipt.posted": [services.on_goods_delivered],
     },
+    webhook_events=WEBHOOK_EVENTS,
     migrations=str(Path(__file__).parent / "migrations" / "versions"),
 )
