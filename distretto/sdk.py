@@ -14,6 +14,23 @@ from distretto.platform import (
     webhooks,
     workflow,
 )
+from distretto.platform.api import (
+    ApiBlueprint,
+    CustomFields,
+    DecimalString,
+    Problem,
+    api_blueprint,
+    check_if_match,
+    custom_field_filters,
+    etag_of,
+    json_body,
+    list_args,
+    locked,
+    merge_patch,
+    page_schema,
+    paginate,
+    respond,
+)
 from distretto.platform.context import current_tenant, current_tenant_id, tenant_context
 from distretto.platform.db import BigId, TenantOwned, db, tenant_ref, utcnow
 from distretto.platform.documents import (
@@ -35,6 +52,21 @@ from distretto.platform.webhooks import WebhookEvent
 __all__ = [
     "ActionContext",
     "ActionError",
+    "ApiBlueprint",
+    "CustomFields",
+    "DecimalString",
+    "Problem",
+    "api_blueprint",
+    "check_if_match",
+    "custom_field_filters",
+    "etag_of",
+    "json_body",
+    "list_args",
+    "locked",
+    "merge_patch",
+    "page_schema",
+    "paginate",
+    "respond",
     "BigId",
     "DocumentType",
     "FieldSpec",

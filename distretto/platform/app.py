@@ -65,6 +65,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from distretto.platform.modules import registry
 
     registry.init_app(app)
+    from distretto.platform import api
+
+    api.init_app(app)  # after the registry: it documents the modules' API blueprints
 
     from distretto.platform.cli import register_cli
 
@@ -77,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Import the kernel's models so the metadata is complete for migrations."""
+    import distretto.platform.api.models
     import distretto.platform.audit
     import distretto.platform.auth.models
     import distretto.platform.customfields
@@ -154,12 +158,19 @@ def _register_blueprints(app: Flask) -> None:
     from distretto.platform.webhooks_views import bp as webhooks_bp
 
     app.register_blueprint(webhooks_bp)
+    from distretto.tenants import api_tokens
+
+    app.register_blueprint(api_tokens.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         db.session.rollback()
+        if request.path.startswith("/api/"):
+            from distretto.platform.api.problems import from_http_exception
+
+            return from_http_exception(error)  # RFC 9457 problem details
         if web.wants_json():
             body = {
                 "type": "about:blank",
@@ -178,6 +189,10 @@ def _register_error_handlers(app: Flask) -> None:
     def unexpected_error(error: Exception) -> Any:
         db.session.rollback()
         app.logger.exception("unhandled error")
+        if request.path.startswith("/api/"):
+            from distretto.platform.api.problems import server_error
+
+            return server_error()
         if web.wants_json():
             response = jsonify(
                 {"type": "about:blank", "title": "Internal Server Error", "status": 500}

@@ -62,7 +62,14 @@ def current_role() -> str | None:
 
 
 def can(permission: str) -> bool:
-    """Whether the current member of the current firm holds ``permission``."""
+    """Whether the current member of the current firm holds ``permission``.
+
+    A request signed in by API token holds only the permissions chosen for the
+    token, and of those only what the token's creator's role still grants.
+    """
+    narrowed = g.get("api_permissions")
+    if narrowed is not None and permission not in narrowed:
+        return False
     return role_has(current_role(), permission)
 
 

@@ -54,6 +54,8 @@ def _enter_scope() -> Any:
     if slug is None:
         return None
     if not current_user.is_authenticated:
+        if request.path.startswith("/api/"):
+            abort(401, "Sign in, or send an API token: Authorization: Bearer dst_...")
         return login_manager.unauthorized()
     tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
     if tenant is None:
@@ -72,6 +74,8 @@ def _enter_scope() -> Any:
     g.support_grant = grant
     refresh_language()  # forget any language chosen before the firm was known
     if not tenant.is_active:
+        if request.path.startswith("/api/"):
+            abort(403, "This firm is suspended.")
         return (
             render_template("platform/suspended.html", tenant=tenant),
             403,

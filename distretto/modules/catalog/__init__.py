@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from distretto.modules.catalog.api import blp as api_bp
 from distretto.modules.catalog.models import Contact, Party, PaymentTerms, Product, VatRate
 from distretto.modules.catalog.seeds import seed_catalog
 from distretto.modules.catalog.views import bp
@@ -18,6 +19,7 @@ module = Module(
     description=_l("Customers, suppliers, products and services, VAT rates and payment terms."),
     models=(VatRate, PaymentTerms, Party, Contact, Product),
     blueprint=bp,
+    api_blueprint=api_bp,
     permissions={
         "catalog.view": ("owner", "admin", "staff", "viewer"),
         "catalog.edit": ("owner", "admin", "staff"),

@@ -174,3 +174,70 @@ def _italian_number(text: str) -> str:
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
     return text
+
+
+# --- how the API (and webhooks) write catalog records ----------------------------------------
+
+from distretto.sdk import DecimalString  # noqa: E402 - the dump schemas below only
+
+
+class VatRateOut(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String()
+    description = fields.String()
+    rate = DecimalString(places=2)
+    natura = fields.String(allow_none=True)
+    active = fields.Boolean()
+
+
+class PaymentTermsOut(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String()
+    description = fields.String()
+    method = fields.String(metadata={"description": "FatturaPA payment method (MP01...)."})
+    instalments = fields.List(fields.Dict())
+    active = fields.Boolean()
+
+
+class PartyOut(Schema):
+    """A customer or supplier as the API answers it."""
+
+    id = fields.Integer(dump_only=True)
+    code = fields.String()
+    legal_name = fields.String()
+    is_customer = fields.Boolean()
+    is_supplier = fields.Boolean()
+    country = fields.String()
+    vat_number = fields.String(allow_none=True)
+    tax_code = fields.String(allow_none=True)
+    street = fields.String(allow_none=True)
+    postcode = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    province = fields.String(allow_none=True)
+    sdi_code = fields.String(allow_none=True)
+    pec = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    payment_terms_id = fields.Integer(allow_none=True)
+    vat_rate_id = fields.Integer(allow_none=True)
+    split_payment = fields.Boolean()
+    notes = fields.String(allow_none=True)
+    archived = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class ProductOut(Schema):
+    """A product or service as the API answers it."""
+
+    id = fields.Integer(dump_only=True)
+    code = fields.String()
+    description = fields.String()
+    unit = fields.String()
+    sale_price = DecimalString(places=4)
+    purchase_cost = DecimalString(places=4)
+    vat_rate_id = fields.Integer()
+    is_service = fields.Boolean()
+    stocked = fields.Boolean()
+    reorder_point = DecimalString(places=3)
+    archived = fields.Boolean()
+    created_at = fields.DateTime()

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from distretto.modules.orders import services
+from distretto.modules.orders.api import blp as api_bp
 from distretto.modules.orders.models import Order, OrderLine
 from distretto.modules.orders.views import bp
 from distretto.modules.orders.webhooks import WEBHOOK_EVENTS
@@ -43,6 +44,7 @@ module = Module(
     requires=("catalog",),
     models=(Order, OrderLine),
     blueprint=bp,
+    api_blueprint=api_bp,
     permissions={
         "orders.view": ("owner", "admin", "staff", "viewer"),
         "orders.edit": ("owner", "admin", "staff"),

@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from distretto.sdk import BigId, StockLine, TenantOwned, WorkflowDocument, db, tenant_ref, utcnow
@@ -48,6 +58,8 @@ class Order(WorkflowDocument, TenantOwned, db.Model):
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    # A finished order taken off the lists (the API's "archive"): services.archive_order.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

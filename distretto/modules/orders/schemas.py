@@ -137,3 +137,78 @@ class OrderSchema(Schema):
             raise ValidationError(
                 {"expected_date": [str(_l("The expected date is before the order date."))]}
             )
+
+
+# --- how the API (and webhooks) write orders, and the API's input documents ----------------------
+
+from distretto.sdk import CustomFields, DecimalString  # noqa: E402 - API schemas below only
+
+
+class OrderLineOut(Schema):
+    id = fields.Integer(dump_only=True)
+    position = fields.Integer()
+    product_id = fields.Integer(allow_none=True)
+    description = fields.String()
+    unit = fields.String()
+    quantity = DecimalString(places=3)
+    unit_price = DecimalString(places=4)
+    discount_percent = DecimalString(places=2)
+    vat_rate_id = fields.Integer()
+    vat_rate = DecimalString(places=2)
+    natura = fields.String(allow_none=True)
+    amount = DecimalString(places=2)
+    quantity_delivered = DecimalString(places=3)
+
+
+class OrderOut(Schema):
+    """An order as the API answers it (amounts as decimal strings)."""
+
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(metadata={"description": "sale or purchase"})
+    number = fields.String()
+    state = fields.String(metadata={"description": "The state in the firm's workflow."})
+    order_date = fields.Date()
+    expected_date = fields.Date(allow_none=True)
+    party_id = fields.Integer()
+    customer_reference = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    taxable_total = DecimalString(places=2)
+    vat_total = DecimalString(places=2)
+    total = DecimalString(places=2)
+    custom = fields.Dict()
+    archived = fields.Boolean()
+    created_at = fields.DateTime()
+    version = fields.Integer()
+    lines = fields.List(fields.Nested(OrderLineOut))
+
+
+class SalesOrderOut(OrderOut):
+    custom = CustomFields("sales_order", output=True)
+
+
+class PurchaseOrderOut(OrderOut):
+    custom = CustomFields("purchase_order", output=True)
+
+
+class SalesOrderIn(OrderSchema):
+    """A sales order sent to the API (the service validates it with OrderSchema)."""
+
+    class Meta(OrderSchema.Meta):
+        exclude = ("version",)
+
+    custom = CustomFields("sales_order", load_default=dict)
+
+
+class PurchaseOrderIn(OrderSchema):
+    """A purchase order sent to the API."""
+
+    class Meta(OrderSchema.Meta):
+        exclude = ("version",)
+
+    custom = CustomFields("purchase_order", load_default=dict)
+
+
+class TransitionIn(Schema):
+    comment = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000)
+    )

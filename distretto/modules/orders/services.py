@@ -341,3 +341,17 @@ def on_goods_delivered(
     candidate = definition.transition(target)
     if candidate is not None and order.state in candidate.sources:
         workflow.apply(order, order.document_type, target, role=workflow.SYSTEM)
+
+
+def archive_order(order: Order) -> None:
+    """Take a finished order off the lists (soft): only in a final state of its workflow."""
+    _row, definition = workflow.engine.definition_of(order)
+    if not definition.is_final(order.state):
+        raise OrderLocked(
+            _("Only finished orders can be archived; this one is %(state)s.", state=order.state)
+        )
+    if order.archived:
+        return
+    order.archived = True
+    db.session.flush()
+    audit.record(f"{order.document_type}.archived", order, summary={"number": order.number})
