@@ -17,8 +17,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,10 +114,13 @@ def new_page(
     yield factory
     if request.node.stash.get(_FAILED, False):
         # what the browser showed when the test failed, to read in the report
-        for context in contexts:
-            for open_page in context.pages:
-                text = open_page.locator("body").inner_text(timeout=2000)[:3000]
-                print(f"--- {open_page.url}\n{text}")  # noqa: T201
+        failures = Path(tempfile.gettempdir()) / "distretto-browser-failures"
+        failures.mkdir(exist_ok=True)
+        for n, open_page in enumerate(p for c in contexts for p in c.pages):
+            shot = failures / f"{request.node.name}-{n}.png"
+            open_page.screenshot(path=str(shot), full_page=True)
+            text = open_page.locator("body").inner_text(timeout=2000)[:3000]
+            print(f"--- {open_page.url} (screenshot: {shot})\n{text}")  # noqa: T201
     for context in contexts:
         context.close()
 

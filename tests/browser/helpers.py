@@ -56,11 +56,9 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")
     for violation in result["violations"]:
         if violation["impact"] not in impacts:
             continue
-        targets = [", ".join(map(str, n["target"])) for n in violation["nodes"][:5]]
-        found.append(
-            f"{violation['impact']} {violation['id']}: {violation['help']} -> {targets}"
-            f" {violation['nodes'][0].get('failureSummary', '')[:300]}"
-        )
+        for node in violation["nodes"][:8]:
+            summary = " ".join(node.get("failureSummary", "").split())[:240]
+            found.append(f"{violation['id']} {node['target']}: {summary}")
     return found
 
 
@@ -93,3 +91,82 @@ def receive_stock(tenant: Any, code: str, quantity: str) -> None:
         product = db.session.execute(select(Product).where(Product.code == code)).scalar_one()
         inventory.receive(lines=[(product.id, Decimal(quantity), Decimal("1"), None)])
         db.session.commit()
+
+
+def seed_sales_documents(
+    tenant: Any, actor_id: int, customer: str = "Cliente Bergamo S.p.A."
+) -> dict[str, str]:
+    """A customer, a product, a shipped order with its DDT and an issued invoice, through
+    the services; returns the URLs of their pages."""
+    from decimal import Decimal
+
+    from distretto.modules.catalog import services as catalog
+    from distretto.modules.inventory import services as inventory
+    from distretto.modules.invoicing import services as invoicing
+    from distretto.modules.orders import services as orders
+    from distretto.platform import workflow
+    from distretto.platform.context import tenant_context
+    from distretto.platform.db import db
+
+    db.session.commit()
+    with tenant_context(tenant, actor_id):
+        rate = catalog.vat_rate_by_code("22")
+        party = catalog.create_party(
+            {
+                "legal_name": customer,
+                "is_customer": True,
+                "vat_number": "03777120167",
+                "street": "Via Verdi 2",
+                "postcode": "24100",
+                "city": "Bergamo",
+                "province": "BG",
+                "sdi_code": "ABC1234",
+            }
+        )
+        product = catalog.create_product(
+            {
+                "code": "FL-50",
+                "description": "Flangia DN50",
+                "sale_price": "12.50",
+                "vat_rate_id": rate.id,
+            }
+        )
+        inventory.receive(lines=[(product.id, Decimal("100"), Decimal("4"), None)])
+        shipped = orders.create_order(
+            "sale",
+            {"party_id": party.id, "lines": [{"product_id": product.id, "quantity": "8"}]},
+        )
+        workflow.apply(shipped, "sales_order", "confirm", role="owner")
+        shipment = inventory.create_shipment(
+            party_id=party.id,
+            lines=[(line, line.quantity) for line in shipped.stock_lines()],
+            source=("sales_order", shipped.id, shipped.number),
+        )
+        inventory.ship(shipment)
+        invoice = invoicing.invoice_from_orders([shipped.id])
+        workflow.apply(invoice, "invoice", "issue", role="owner")
+        confirmed = orders.create_order(
+            "sale",
+            {"party_id": party.id, "lines": [{"product_id": product.id, "quantity": "5"}]},
+        )
+        workflow.apply(confirmed, "sales_order", "confirm", role="owner")
+        db.session.commit()
+        slug = tenant.slug
+        return {
+            "party": f"/{slug}/catalog/parties/{party.id}",
+            "order": f"/{slug}/orders/sales/{shipped.id}",
+            "confirmed_order": f"/{slug}/orders/sales/{confirmed.id}",
+            "ship": f"/{slug}/inventory/ship/sales_order/{confirmed.id}",
+            "shipment": f"/{slug}/inventory/shipments/{shipment.id}",
+            "invoice": f"/{slug}/invoicing/invoices/{invoice.id}",
+            "order_number": shipped.number,
+            "customer": customer,
+        }
+
+
+def expect(target: Any) -> Any:
+    """Playwright's ``expect`` (waits until true), imported late so that a machine without
+    playwright skips the browser tests instead of failing to collect them."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)

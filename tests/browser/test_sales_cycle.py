@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from defusedxml import ElementTree
 
-from tests.browser.helpers import receive_stock, seed_firm, shoot, sign_in
+from tests.browser.helpers import expect, receive_stock, seed_firm, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -97,8 +97,7 @@ def issue_and_download(page: Any, invoice_url: str, shots: bool = False) -> str:
     """Issue the invoice, then download its PDF and FatturaPA XML and look inside."""
     page.goto(invoice_url)
     page.get_by_role("button", name="Issue").click()
-    page.wait_for_load_state()
-    assert page.locator("#invoice-state").inner_text() == "Issued"
+    expect(page.locator("#invoice-state")).to_have_text("Issued")
     if shots:
         shoot(page, "invoice")
     number = re.search(r"Invoice (\S+)", page.get_by_role("heading", level=1).inner_text()).group(1)
@@ -126,8 +125,7 @@ def test_clerk_of_firm_a_runs_the_sales_cycle(page, make_tenant, make_user):
     order_url = take_order(page, firm.slug, "Cliente Bergamo", "FL-50", "8")
     assert re.search(r"122[.,]00", page.locator("#order-total").inner_text())  # 8 x 12.50 + 22%
     page.get_by_role("button", name="Confirm").click()
-    page.wait_for_load_state()
-    assert page.locator("#order-state").inner_text() == "Confirmed"
+    expect(page.locator("#order-state")).to_have_text("Confirmed")
     shoot(page, "order-detail")
     page.goto(f"/{firm.slug}/orders/sales")
     shoot(page, "order-list")
@@ -208,8 +206,7 @@ def test_clerk_of_firm_b_meets_the_approval_step_its_owner_added(new_page, make_
     assert confirm.is_disabled()  # blocked: above the amount
     assert APPROVAL_ABOVE in page.locator("main").inner_text()  # the reason is shown
     page.get_by_role("button", name="Ask for approval").click()
-    page.wait_for_load_state()
-    assert page.locator("#order-state").inner_text() == "Awaiting approval"
+    expect(page.locator("#order-state")).to_have_text("Awaiting approval")
     approve = page.get_by_role("button", name="Approve")
     assert approve.count() == 0 or approve.is_disabled()  # a clerk cannot approve
 
@@ -218,8 +215,7 @@ def test_clerk_of_firm_b_meets_the_approval_step_its_owner_added(new_page, make_
     boss.goto(order_url)
     boss.locator("#comment-approve").fill("ok, known customer")
     boss.get_by_role("button", name="Approve").click()
-    boss.wait_for_load_state()
-    assert boss.locator("#order-state").inner_text() == "Confirmed"
+    expect(boss.locator("#order-state")).to_have_text("Confirmed")
     assert "ok, known customer" in boss.locator("#history").inner_text()
 
     ship(page, order_url)
