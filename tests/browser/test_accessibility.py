@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import axe_violations, expect, seed_firm, seed_sales_documents, sign_in
+from tests.browser.helpers import (
+    axe_violations,
+    expect,
+    seed_firm,
+    seed_sales_documents,
+    shoot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +39,19 @@ def key_pages(slug: str, docs: dict) -> dict[str, str]:
     }
 
 
+#: key page -> docs/screenshots/<name>.png (for the user guide; DISTRETTO_SCREENSHOTS=1)
+SCREENSHOTS = {
+    "dashboard": "dashboard",
+    "order list": "order-list",
+    "order detail": "order-detail",
+    "order form": "order-form",
+    "shipment picking": "shipment",
+    "shipment": "shipment-detail",
+    "invoice detail": "invoice",
+    "workflow editor": "workflow-editor",
+}
+
+
 @pytest.fixture
 def office(page, make_tenant, make_user):
     firm = seed_firm(make_tenant, "meccanica-rossi", "Meccanica Rossi S.r.l.")
@@ -45,11 +65,14 @@ def test_key_pages_have_no_serious_accessibility_violations(office):
     problems: dict[str, list[str]] = {}
     page.goto("/login")
     problems["login"] = axe_violations(page)
+    shoot(page, "login", full_page=False)
     sign_in(page, owner)
     for name, url in key_pages(firm.slug, docs).items():
         response = page.goto(url)
         assert response.status == 200, (name, url, response.status)
         problems[name] = axe_violations(page)
+        if name in SCREENSHOTS:
+            shoot(page, SCREENSHOTS[name])
     found = {name: p for name, p in problems.items() if p}
     assert not found, "\n".join(f"{name}:\n  " + "\n  ".join(p) for name, p in found.items())
 

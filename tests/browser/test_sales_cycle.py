@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from defusedxml import ElementTree
 
-from tests.browser.helpers import expect, receive_stock, seed_firm, shoot, sign_in
+from tests.browser.helpers import expect, receive_stock, seed_firm, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -67,12 +67,10 @@ def download(page: Any, link: str) -> Any:
     return response
 
 
-def ship(page: Any, order_url: str, shots: bool = False) -> str:
+def ship(page: Any, order_url: str) -> str:
     """From a confirmed order: pick the goods and issue the transport document (DDT)."""
     page.goto(order_url)
     page.locator("#goods-link").click()
-    if shots:
-        shoot(page, "shipment")
     page.get_by_role("button", name="Ship and issue the DDT").click()
     heading = page.get_by_role("heading", name=re.compile(r"Transport document DDT-"))
     heading.wait_for()
@@ -93,13 +91,11 @@ def draft_invoice(page: Any, slug: str, customer: str) -> str:
     return page.url
 
 
-def issue_and_download(page: Any, invoice_url: str, shots: bool = False) -> str:
+def issue_and_download(page: Any, invoice_url: str) -> str:
     """Issue the invoice, then download its PDF and FatturaPA XML and look inside."""
     page.goto(invoice_url)
     page.get_by_role("button", name="Issue").click()
     expect(page.locator("#invoice-state")).to_have_text("Issued")
-    if shots:
-        shoot(page, "invoice")
     number = re.search(r"Invoice (\S+)", page.get_by_role("heading", level=1).inner_text()).group(1)
     pdf = download(page, "PDF")
     assert pdf.headers["content-type"].startswith("application/pdf")
@@ -116,7 +112,6 @@ def test_clerk_of_firm_a_runs_the_sales_cycle(page, make_tenant, make_user):
     firm = seed_firm(make_tenant, "meccanica-rossi", "Meccanica Rossi S.r.l.")
     clerk = make_user(firm, "admin", name="Giulia Bianchi")
     sign_in(page, clerk)
-    shoot(page, "dashboard")
 
     create_customer(page, firm.slug, "Cliente Bergamo S.p.A.", "03777120167")
     create_product(page, firm.slug, "FL-50", "12,50")
@@ -126,13 +121,10 @@ def test_clerk_of_firm_a_runs_the_sales_cycle(page, make_tenant, make_user):
     assert re.search(r"122[.,]00", page.locator("#order-total").inner_text())  # 8 x 12.50 + 22%
     page.get_by_role("button", name="Confirm").click()
     expect(page.locator("#order-state")).to_have_text("Confirmed")
-    shoot(page, "order-detail")
-    page.goto(f"/{firm.slug}/orders/sales")
-    shoot(page, "order-list")
 
-    ship(page, order_url, shots=True)
+    ship(page, order_url)
     invoice_url = draft_invoice(page, firm.slug, "Cliente Bergamo")
-    number = issue_and_download(page, invoice_url, shots=True)
+    number = issue_and_download(page, invoice_url)
     assert number.startswith("1/")  # the first invoice of the year
 
 
