@@ -91,7 +91,8 @@ def _import_models() -> None:
     import distretto.platform.webhooks
     import distretto.platform.workflow.engine
     import distretto.tenants.district_templates
-    import distretto.tenants.models  # noqa: F401
+    import distretto.tenants.models
+    import distretto.tenants.support  # noqa: F401
 
 
 def _select_locale() -> str:
@@ -155,6 +156,10 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (health_bp, auth_bp, home_bp, operator_bp, tenant_bp, settings_bp):
         app.register_blueprint(blueprint)
+    from distretto.tenants import firm_settings, support
+
+    app.register_blueprint(firm_settings.bp)
+    support.init_app(app)  # support grants: the kernel's hook, page trail, banners
     from distretto.platform.webhooks_views import bp as webhooks_bp
 
     app.register_blueprint(webhooks_bp)

@@ -105,6 +105,8 @@ def render(document: PrintedDocument) -> bytes:
     pdf.add_page()
     pdf.set_margins(14, 14, 14)
     left = 14
+    if document.logo is None:
+        document.logo = firm_logo()
     if document.logo:
         try:
             pdf.image(io.BytesIO(document.logo), x=left, y=12, h=16)
@@ -198,9 +200,25 @@ def _table(pdf: FPDF, document: PrintedDocument) -> None:
 
 
 def firm_lines(tenant: Any) -> list[str]:
-    """The firm's header lines from its settings (address, contacts) and VAT number."""
-    settings = (getattr(tenant, "settings", None) or {}).get("firm", {})
-    lines = [line for line in (settings.get("address"), settings.get("city_line")) if line]
+    """The firm's header lines from its settings (address, contacts) and VAT number.
+
+    The address is the fiscal one (Settings > Firm data, the same the e-invoice
+    carries) unless the firm set a printed ``address``/``city_line`` of its own.
+    """
+    all_settings = getattr(tenant, "settings", None) or {}
+    settings = all_settings.get("firm", {}) or {}
+    fiscal = all_settings.get("fiscal", {}) or {}
+    address = settings.get("address") or fiscal.get("street")
+    city_line = settings.get("city_line") or " ".join(
+        x
+        for x in (
+            fiscal.get("postcode"),
+            fiscal.get("city"),
+            f"({fiscal['province']})" if fiscal.get("province") else None,
+        )
+        if x
+    )
+    lines = [line for line in (address, city_line) if line]
     lines.append(f"P.IVA IT{tenant.vat_number}")
     contacts = " - ".join(
         x for x in (settings.get("phone"), settings.get("email"), settings.get("pec")) if x
@@ -208,3 +226,15 @@ def firm_lines(tenant: Any) -> list[str]:
     if contacts:
         lines.append(contacts)
     return lines
+
+
+def firm_logo() -> bytes | None:
+    """The current firm's uploaded logo (Settings > Firm data), or None outside a firm."""
+    from distretto.platform.context import current_tenant_id
+
+    if current_tenant_id() is None:
+        return None
+    from distretto.platform.files import latest_file
+
+    stored = latest_file("logo")
+    return stored.data if stored is not None else None

@@ -57,8 +57,14 @@ def role_has(role: str | None, permission: str) -> bool:
 
 
 def current_role() -> str | None:
+    """The member's role; an operator under a firm's support grant reads as a viewer."""
     membership = g.get("membership")
-    return membership.role if membership is not None else None
+    if membership is not None:
+        return membership.role
+    if g.get("support_grant") is not None:
+        return Role.VIEWER
+    return None
+
 
 
 def can(permission: str) -> bool:

@@ -134,6 +134,16 @@ def resume(slug: str) -> Any:
     return redirect(url_for("operator.index"))
 
 
+@bp.get("/support")
+@operator_required
+def support_grants() -> Any:
+    """The firms whose owners granted the signed-in operator support access, live now."""
+    from distretto.tenants.support import firms_granting
+
+    granted = firms_granting(current_user._get_current_object())
+    return render_template("operator/support.html", granted=granted)
+
+
 def _tenant_or_404(slug: str) -> Tenant:
     tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
     if tenant is None:

@@ -371,6 +371,40 @@ def _owner_count() -> int:
     ).scalar_one()
 
 
+def change_role(
+    membership: Membership, role: str, *, changer_role: str | None = None
+) -> Membership:
+    """Give a member of the current firm another role.
+
+    ``changer_role`` is the role of the member doing it from the firm's pages:
+    only an owner may make someone an owner or change an owner's role (an
+    administrator cannot raise anyone above themselves). The firm's last owner
+    keeps the role, so a firm is never left without one.
+    """
+    check_role(role)
+    previous = membership.role
+    if previous == role:
+        return membership
+    if (
+        changer_role is not None
+        and changer_role != Role.OWNER
+        and Role.OWNER in (role, previous)
+    ):
+        raise TenantError(_("Only an owner can grant or take away the owner role."), "role")
+    if previous == Role.OWNER and _owner_count() <= 1:
+        raise TenantError(
+            _("The firm's last owner cannot be demoted: make someone else owner first."), "role"
+        )
+    membership.role = role
+    db.session.flush()
+    audit.record(
+        "member.role_changed",
+        membership,
+        summary={"user": membership.user.email, "role": [previous, role]},
+    )
+    return membership
+
+
 def remove_member(membership: Membership, *, remover_role: str | None = None) -> None:
     """Remove a person from the current firm; the last owner cannot be removed.
 

@@ -19,7 +19,7 @@ from distretto.platform.permissions import permission_required
 from distretto.platform.web import tenant_blueprint
 from distretto.tenants import services
 from distretto.tenants.forms import EmptyForm, InviteForm
-from distretto.tenants.models import Invitation, Membership
+from distretto.tenants.models import Invitation, Membership, Role, role_label
 
 home_bp = Blueprint("home", __name__)
 bp = tenant_blueprint("tenant", __name__)
@@ -116,7 +116,11 @@ def _members_page(form: InviteForm, status: int = 200) -> Any:
         .all()
     )
     page = render_template(
-        "tenants/members.html", members=members, invitations=invitations, form=form
+        "tenants/members.html",
+        members=members,
+        invitations=invitations,
+        form=form,
+        role_choices=[(role, role_label(role)) for role in Role.ALL],
     )
     return page, status
 
@@ -146,6 +150,36 @@ def invite() -> Any:
         (field.errors if field is not None else form.form_errors).append(str(exc))
         return _members_page(form, 400)
     flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+    return redirect(url_for("tenant.members"))
+
+
+@bp.post("/settings/members/<int:membership_id>/role")
+@permission_required("firm.members")
+def change_role(membership_id: int) -> Any:
+    from distretto.tenants.firm_forms import RoleForm
+
+    form = RoleForm()
+    membership = db.session.get(Membership, membership_id)
+    if membership is None:
+        abort(404)
+    if not form.validate_on_submit():
+        errors = InviteForm(formdata=None)
+        errors.form_errors.extend(str(e) for e in form.role.errors or [_("Choose a role.")])
+        return _members_page(errors, 400)
+    try:
+        services.change_role(membership, form.role.data, changer_role=g.membership.role)
+    except services.TenantError as exc:
+        errors = InviteForm(formdata=None)
+        errors.form_errors.append(str(exc))
+        return _members_page(errors, 409)
+    flash(
+        _(
+            "%(email)s is now %(role)s.",
+            email=membership.user.email,
+            role=membership.role_label,
+        ),
+        "success",
+    )
     return redirect(url_for("tenant.members"))
 
 
