@@ -66,7 +66,6 @@ def current_role() -> str | None:
     return None
 
 
-
 def can(permission: str) -> bool:
     """Whether the current member of the current firm holds ``permission``.
 
