@@ -375,3 +375,7 @@ def _import(firm: SweepFirm) -> RouteRequest:
     return RouteRequest(
         data={"kind": "customers", "content": "\n".join(rows) + "\n", "confirm": "1"}
     )
+
+
+# the API endpoints (catalog_api.*)
+import distretto.modules.catalog.api_route_cases  # noqa: E402, F401 - registers on import

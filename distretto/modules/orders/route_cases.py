@@ -299,3 +299,7 @@ def _order_gone(firm: SweepFirm, request: RouteRequest, response: Any) -> None:
 )
 def _delete_order(firm: SweepFirm) -> dict[str, Any]:
     return {"segment": "purchases", "document_id": purchase_order(firm).id}
+
+
+# the API endpoints (orders_api.*)
+import distretto.modules.orders.api_route_cases  # noqa: E402, F401 - registers on import
