@@ -75,6 +75,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from distretto.tenants.district_templates import register_cli as register_template_cli
 
     register_template_cli(app)
+    from distretto.platform import usage
+
+    usage.init_app(app)  # quota refusals, `distretto usage`, /metrics
     return app
 
 
@@ -88,6 +91,7 @@ def _import_models() -> None:
     import distretto.platform.mail
     import distretto.platform.numbering
     import distretto.platform.outbox
+    import distretto.platform.usage
     import distretto.platform.webhooks
     import distretto.platform.workflow.engine
     import distretto.tenants.district_templates

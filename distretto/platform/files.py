@@ -19,6 +19,18 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from distretto.platform.db import BigId, TenantOwned, db, utcnow
 
+from distretto.platform.quotas import QuotaExceeded, check_storage
+
+__all__ = [
+    "FileTooLarge",
+    "QuotaExceeded",
+    "StoredFile",
+    "files_bytes",
+    "latest_file",
+    "max_file_bytes",
+    "save_file",
+]
+
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
@@ -54,10 +66,13 @@ def save_file(
 ) -> StoredFile:
     """Store ``data`` for the current firm; with ``replace`` the firm keeps one file per purpose.
 
-    Raises :class:`FileTooLarge` before writing anything when the file is too big.
+    Raises :class:`FileTooLarge` before writing anything when the file is too big,
+    and :class:`QuotaExceeded` (its message names the firm, the quota and what to
+    do) when the firm's storage quota cannot hold it.
     """
     if len(data) > max_file_bytes():
         raise FileTooLarge(filename)
+    check_storage(len(data), replacing_purpose=purpose if replace else None)
     if replace:
         db.session.execute(delete(StoredFile).where(StoredFile.purpose == purpose))
     stored = StoredFile(

@@ -12,7 +12,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import JSON
 
@@ -50,6 +50,26 @@ class AppliedTemplate(TenantOwned, db.Model):
     template_name: Mapped[str] = mapped_column(String(60))
     template_version: Mapped[int] = mapped_column()
     skipped: Mapped[list] = mapped_column(JSON, default=list)
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TemplateAdoption(db.Model):
+    """Which version of a template a firm last applied.
+
+    Global, unlike ``applied_templates`` (the firm's own record, walled by
+    row-level security): operators see which firms use which version without
+    entering any firm. Written when a template is applied; ``distretto usage
+    collect`` rebuilds it from ``applied_templates``.
+    """
+
+    __tablename__ = "template_adoptions"
+    __table_args__ = (Index("ix_template_adoptions_template", "template_name", "template_version"),)
+
+    tenant_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    template_name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    template_version: Mapped[int] = mapped_column()
     applied_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -128,7 +148,44 @@ def apply(tenant: Any, name: str) -> AppliedTemplate:
         )
         db.session.add(applied)
         db.session.flush()
+    record_adoptions(tenant.id, {template.name: (template.version, applied.applied_at)})
     return applied
+
+
+def adopted_by_current_firm() -> dict[str, tuple[int, datetime]]:
+    """Template name -> (version, when) last applied by the current firm."""
+    adopted: dict[str, tuple[int, datetime]] = {}
+    rows = db.session.execute(
+        select(
+            AppliedTemplate.template_name,
+            AppliedTemplate.template_version,
+            AppliedTemplate.applied_at,
+        ).order_by(AppliedTemplate.applied_at, AppliedTemplate.id)
+    ).all()
+    for name, version, applied_at in rows:
+        adopted[name] = (version, applied_at)
+    return adopted
+
+
+def record_adoptions(tenant_id: int, adopted: dict[str, tuple[int, datetime]]) -> None:
+    """Write the firm's adopted versions to the global ``template_adoptions``."""
+    names = list(adopted)
+    if names:
+        db.session.execute(
+            delete(TemplateAdoption).where(
+                TemplateAdoption.tenant_id == tenant_id, TemplateAdoption.template_name.in_(names)
+            )
+        )
+    for name, (version, applied_at) in adopted.items():
+        db.session.add(
+            TemplateAdoption(
+                tenant_id=tenant_id,
+                template_name=name,
+                template_version=version,
+                applied_at=applied_at or utcnow(),
+            )
+        )
+    db.session.flush()
 
 
 def builtin_document(name: str) -> dict[str, Any]:
@@ -153,17 +210,15 @@ def publish_builtins() -> list[DistrictTemplate]:
 
 
 def usage() -> list[tuple[str, int, int]]:
-    """(template, version, firms that applied it) for the operator console."""
-    from sqlalchemy import func as sql_func
-
+    """(template, version, firms that adopted it), read from the global adoptions."""
     rows = db.session.execute(
         select(
-            AppliedTemplate.template_name,
-            AppliedTemplate.template_version,
-            sql_func.count(sql_func.distinct(AppliedTemplate.tenant_id)),
+            TemplateAdoption.template_name,
+            TemplateAdoption.template_version,
+            func.count(TemplateAdoption.tenant_id),
         )
-        .group_by(AppliedTemplate.template_name, AppliedTemplate.template_version)
-        .execution_options(all_tenants=True)
+        .group_by(TemplateAdoption.template_name, TemplateAdoption.template_version)
+        .order_by(TemplateAdoption.template_name, TemplateAdoption.template_version)
     ).all()
     return [(name, version, count) for name, version, count in rows]
 

@@ -72,6 +72,10 @@ class Tenant(db.Model):
     default_locale: Mapped[str] = mapped_column(String(8), default="it")
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Quotas set by operators; None = the platform default (distretto.platform.quotas).
+    max_users: Mapped[int | None] = mapped_column()
+    max_storage_mb: Mapped[int | None] = mapped_column()
+    api_requests_per_minute: Mapped[int | None] = mapped_column()
 
     @property
     def is_active(self) -> bool:

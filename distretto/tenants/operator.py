@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -49,16 +49,19 @@ def _onboarding_choices(form: TenantForm) -> None:
 
 
 def _index_page(form: TenantForm, status: int = 200) -> Any:
+    from distretto.tenants.operator_usage import firms_listing
+
+    listing = firms_listing(request.args)  # paginated: thousands of firms stay fast
+    if request.headers.get("HX-Request") and request.method == "GET":
+        return render_template("operator/_firms.html", **listing)
     _onboarding_choices(form)
-    tenants = (
-        db.session.execute(select(Tenant).order_by(Tenant.legal_name, Tenant.id)).scalars().all()
-    )
     from distretto.platform.modules import registry
 
     return (
         render_template(
             "operator/index.html",
-            tenants=tenants,
+            tenants=listing["firms"].items,
+            **listing,
             form=form,
             modules=list(registry.modules.values()),
             broken_modules=dict(registry.errors),
@@ -149,3 +152,5 @@ def _tenant_or_404(slug: str) -> Tenant:
     if tenant is None:
         abort(404)
     return tenant
+
+from distretto.tenants import operator_usage  # noqa: E402, F401  (its pages join this blueprint)

@@ -189,6 +189,7 @@ def grant(tenant: Tenant, user: User, role: str) -> Membership:
         ).scalar_one_or_none()
         previous = membership.role if membership else None
         if membership is None:
+            _check_user_quota(tenant, except_email=user.email)
             membership = Membership(user_id=user.id, role=role)
             db.session.add(membership)
         else:
@@ -200,6 +201,20 @@ def grant(tenant: Tenant, user: User, role: str) -> Membership:
             "member.granted", membership, summary={"user": user.email, "role": [previous, role]}
         )
     return membership
+
+
+def _check_user_quota(tenant: Tenant, *, except_email: str) -> None:
+    """Members plus pending invitations may not pass the firm's user quota.
+
+    A pending invitation to ``except_email`` is not counted: it is being
+    replaced, or redeemed by the membership about to be added.
+    """
+    from distretto.platform.quotas import QuotaExceeded, check_users
+
+    try:
+        check_users(tenant, except_email=except_email)
+    except QuotaExceeded as exc:
+        raise TenantError(str(exc), "email") from exc
 
 
 @dataclass
@@ -242,6 +257,7 @@ def invite(
         ).first()
         if already is not None:
             raise TenantError(_("%(email)s is already a member.", email=email), "email")
+        _check_user_quota(tenant, except_email=email)
         now = utcnow()
         db.session.execute(
             update(Invitation)
