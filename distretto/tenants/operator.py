@@ -153,4 +153,5 @@ def _tenant_or_404(slug: str) -> Tenant:
         abort(404)
     return tenant
 
+
 from distretto.tenants import operator_usage  # noqa: E402, F401  (its pages join this blueprint)
