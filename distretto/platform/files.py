@@ -18,7 +18,6 @@ from sqlalchemy import Index, Integer, LargeBinary, String, delete, func, select
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from distretto.platform.db import BigId, TenantOwned, db, utcnow
-
 from distretto.platform.quotas import QuotaExceeded, check_storage
 
 __all__ = [
