@@ -480,3 +480,72 @@ def test_form_names_what_is_wrong_and_saves_nothing(tenant_client):
 def test_staff_cannot_reach_the_webhook_pages(tenant_client):
     client, tenant, _user = tenant_client("staff", modules=MODULES)
     assert client.get(f"/{tenant.slug}/settings/webhooks/").status_code == 403
+
+
+# --- the other modules' events --------------------------------------------------------------
+
+
+def test_issuing_and_paying_an_invoice_publish_invoice_issued_and_payment_received(
+    make_tenant, receiver, drain
+):
+    from tests.modules.test_invoicing_xml import draft, fiscal_firm, issue, line
+
+    firm = fiscal_firm(make_tenant)
+    subscription = subscribe(firm, receiver.url, ["invoice.issued", "payment.received"])
+    with tenant_context(firm):
+        from distretto.modules.invoicing import services as invoicing
+
+        invoice = issue(draft([line("100")]))
+        invoicing.register_payment(invoice, "22,00", None, "Bonifico")
+        number = invoice.number
+        db.session.commit()
+    drain()
+    issued, paid = (json.loads(r["body"]) for r in receiver.requests)
+    assert [r["headers"]["Distretto-Event"] for r in receiver.requests] == [
+        "invoice.issued",
+        "payment.received",
+    ]
+    assert all(
+        signature_ok(subscription.secret, r["headers"], r["body"]) for r in receiver.requests
+    )
+    assert issued["data"]["number"] == number
+    assert issued["data"]["state"] == "issued"
+    assert issued["data"]["total"] == "122.00"
+    assert paid["data"]["payment"]["amount"] == "22.00"
+    assert paid["data"]["invoice"]["number"] == number
+    assert paid["data"]["invoice"]["outstanding"] == "100.00"
+
+
+def test_shipping_an_order_publishes_shipment_shipped(make_tenant, receiver, drain):
+    tenant = make_tenant(modules=["catalog", "orders", "inventory"])
+    subscribe(tenant, receiver.url, ["shipment.shipped", "order.state_changed"])
+    with tenant_context(tenant):
+        rate = catalog.vat_rate_by_code("22")
+        product = catalog.create_product(
+            {"code": "FOR-9", "description": "Forma", "sale_price": "3", "vat_rate_id": rate.id}
+        )
+        inventory.receive(lines=[(product.id, Decimal("10"), Decimal("1"), None)])
+        db.session.commit()
+        product_id = product.id
+    order = sales_order(tenant, "3", product_id)
+    confirm(tenant, order)
+    with tenant_context(tenant):
+        workflow.apply(db.session.get(Order, order.id), "sales_order", "ship", role="staff")
+        db.session.commit()
+    drain()
+    events = [r["headers"]["Distretto-Event"] for r in receiver.requests]
+    assert events.count("shipment.shipped") == 1
+    shipped = next(
+        json.loads(r["body"])["data"]
+        for r in receiver.requests
+        if r["headers"]["Distretto-Event"] == "shipment.shipped"
+    )
+    assert shipped["number"].startswith("DDT-")
+    assert shipped["source"] == {"type": "sales_order", "id": order.id, "number": order.number}
+    assert shipped["lines"][0]["quantity"] == "3.000"
+    changes = [
+        (d["data"]["from_state"], d["data"]["to_state"])
+        for d in (json.loads(r["body"]) for r in receiver.requests)
+        if d["event"] == "order.state_changed"
+    ]
+    assert changes == [("draft", "confirmed"), ("confirmed", "shipped")]

@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, delete, select
@@ -479,7 +480,9 @@ def deliver(message: dict[str, Any]) -> None:
     }
     timeout = float(current_app.config.get("WEBHOOKS_TIMEOUT") or DEFAULT_TIMEOUT)
     try:
-        answer = post(subscription.url, body, headers, timeout)
+        # a refusal is logged in the firm's language (the worker has no request to take it from)
+        with force_locale(_firm_locale()):
+            answer = post(subscription.url, body, headers, timeout)
     except UnsafeURL as exc:
         _failed(delivery, None, str(exc))
     except (OSError, http.client.HTTPException) as exc:
@@ -493,6 +496,12 @@ def deliver(message: dict[str, Any]) -> None:
             delivery.next_attempt_at = None
             return
         _failed(delivery, answer.status, answer.excerpt)
+
+
+def _firm_locale() -> str:
+    scope = current_scope()
+    locale = getattr(scope.tenant, "default_locale", None) if scope else None
+    return locale or (current_app.config.get("DEFAULT_LOCALE") or "it")
 
 
 def _failed(delivery: WebhookDelivery, status: int | None, error: str) -> None:
