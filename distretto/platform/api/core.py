@@ -152,15 +152,22 @@ def _has_body() -> bool:
 
 
 def _count_request() -> None:
+    """Count the request against its firm's limit: the firm's own, else API_RATE_LIMIT.
+
+    A firm's ``api_requests_per_minute`` of 0 (or an empty API_RATE_LIMIT) means no limit.
+    """
     if not limiter.enabled:
         return
     tenant = g.tenant
     per_minute = getattr(tenant, "api_requests_per_minute", None)
-    text = (
-        f"{int(per_minute)} per minute"
-        if per_minute
-        else current_app.config.get("API_RATE_LIMIT") or "600 per minute"
-    )
+    if per_minute is not None:
+        if int(per_minute) <= 0:
+            return
+        text = f"{int(per_minute)} per minute"
+    else:
+        text = str(current_app.config.get("API_RATE_LIMIT") or "").strip()
+        if not text or text == "0":
+            return
     item = parse(text)
     key = f"api-firm-{tenant.id}"
     strategy = limiter.limiter

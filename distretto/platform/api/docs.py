@@ -19,6 +19,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, url_for
+from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.spec.plugins import FlaskPlugin
 from marshmallow import Schema, fields
 
@@ -151,6 +152,8 @@ def build_spec(app: Flask, blueprints: list[Any], *, firm: Any = None) -> dict[s
     )
     defaults = _DocDefaults()
     for blueprint in blueprints:
+        if not isinstance(blueprint, SmorestBlueprint):
+            continue  # a plain Flask blueprint still answers, but documents nothing
         blueprint.register_views_in_doc(defaults, app, spec, name=blueprint.name, parameters=None)
         spec.tag({"name": blueprint.name, "description": blueprint.description or ""})
     document = _jsonable(spec.to_dict())
