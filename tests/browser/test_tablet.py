@@ -70,7 +70,6 @@ def test_menu_collapses_on_a_portrait_tablet_and_opens_with_its_button(new_page,
     assert box["width"] >= TARGET_PX
     toggler.click()
     expect(menu_link).to_be_visible()
-    shoot(page, "tablet-menu", full_page=False)
     menu_link.click()
     expect(page).to_have_url(f"{page.url.split('/' + firm.slug)[0]}/{firm.slug}/orders/sales")
 
