@@ -88,6 +88,8 @@ def _import_models() -> None:
     import distretto.platform.auth.models
     import distretto.platform.customfields
     import distretto.platform.files
+    import distretto.platform.imports
+    import distretto.platform.listviews
     import distretto.platform.mail
     import distretto.platform.numbering
     import distretto.platform.outbox
@@ -165,6 +167,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(firm_settings.bp)
     support.init_app(app)  # support grants: the kernel's hook, page trail, banners
+    from distretto.platform.imports_views import bp as imports_bp
+    from distretto.platform.lists_views import bp as lists_bp
+
+    app.register_blueprint(lists_bp)
+    app.register_blueprint(imports_bp)
     from distretto.platform.webhooks_views import bp as webhooks_bp
 
     app.register_blueprint(webhooks_bp)

@@ -9,26 +9,16 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
-from distretto.modules.catalog import csvio, services
+from distretto.modules.catalog import csvio, lists, services
+from distretto.modules.catalog import imports as _imports  # noqa: F401 - registers its CSV imports
 from distretto.modules.catalog.forms import EmptyForm, ImportForm, PartyForm, ProductForm
 from distretto.modules.catalog.models import Party, Product
+from distretto.platform.files import FileTooLarge
 from distretto.platform.forms import form_values, put_errors, select_choices
-from distretto.platform.listing import paginate
-from distretto.sdk import db, permission_required, tenant_blueprint
+from distretto.sdk import db, imports, listviews, permission_required, tenant_blueprint
 
 bp = tenant_blueprint("catalog", __name__, "/catalog", template_folder="templates")
 
-PARTY_SORTS = {
-    "name": Party.legal_name,
-    "code": Party.code,
-    "city": Party.city,
-    "created": Party.id,
-}
-PRODUCT_SORTS = {
-    "code": Product.code,
-    "description": Product.description,
-    "price": Product.sale_price,
-}
 KINDS = {"customer": "customers", "supplier": "suppliers"}
 
 
@@ -66,16 +56,8 @@ def suppliers() -> Any:
 
 
 def _party_list(kind: str) -> Any:
-    query = services.party_query(request.args.get("q"), kind, _archived_arg()).options(
-        selectinload(Party.payment_terms)
-    )
-    page = paginate(query, request.args, PARTY_SORTS, "name")
-    template = (
-        "catalog/_party_rows.html" if request.headers.get("HX-Request") else "catalog/parties.html"
-    )
-    return render_template(
-        template, page=page, kind=kind, archived=_archived_arg(), form=EmptyForm()
-    )
+    view = lists.CUSTOMERS if kind == "customer" else lists.SUPPLIERS
+    return listviews.render(view, "catalog/parties.html", kind=kind, form=EmptyForm())
 
 
 @bp.get("/<kind>.csv")
@@ -178,18 +160,7 @@ def delete_party(party_id: int) -> Any:
 @bp.get("/products")
 @permission_required("catalog.view")
 def products() -> Any:
-    page = paginate(
-        services.product_query(request.args.get("q"), _archived_arg()),
-        request.args,
-        PRODUCT_SORTS,
-        "code",
-    )
-    template = (
-        "catalog/_product_rows.html"
-        if request.headers.get("HX-Request")
-        else "catalog/products.html"
-    )
-    return render_template(template, page=page, archived=_archived_arg())
+    return listviews.render(lists.PRODUCTS, "catalog/products.html")
 
 
 @bp.get("/products.csv")
@@ -332,6 +303,8 @@ def import_csv() -> Any:
     if not content.strip():
         form.file.errors = [_("Choose a CSV file.")]
         return render_template("catalog/import.html", form=form, preview=None), 400
+    if content.count("\n") > BACKGROUND_ABOVE_ROWS:
+        return _import_in_background(form, content, upload.filename if upload else None)
     preview = csvio.preview(form.kind.data, content)
     if request.form.get("confirm") == "1" and preview.ok:
         count = csvio.import_rows(preview)
@@ -343,3 +316,23 @@ def import_csv() -> Any:
     form.content.data = content
     status = 200 if preview.ok else 400
     return render_template("catalog/import.html", form=form, preview=preview), status
+
+
+#: Larger files are not previewed: the worker imports them (good rows in, bad rows reported).
+BACKGROUND_ABOVE_ROWS = 1000
+
+
+def _import_in_background(form: ImportForm, content: str, filename: str | None) -> Any:
+    kind = imports.lookup(form.kind.data)
+    if kind is None:
+        abort(404)
+    try:
+        job = imports.start(kind, filename or f"{kind.key}.csv", "text/csv", content.encode())
+    except (imports.ImportRefused, FileTooLarge) as exc:
+        message = (
+            str(exc) if isinstance(exc, imports.ImportRefused) else _("The file is too large.")
+        )
+        form.file.errors = [message]
+        return render_template("catalog/import.html", form=form, preview=None), 400
+    flash(_("The file is large: it is being imported in the background."), "info")
+    return redirect(url_for("imports.job", job_id=job.id), 303)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from distretto.modules.catalog.models import Party, Product
+from distretto.modules.inventory import imports as _imports  # noqa: F401 - registers its CSV imports
 from distretto.modules.inventory import services
 from distretto.modules.inventory.forms import (
     AdjustForm,

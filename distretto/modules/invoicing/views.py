@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from distretto.modules.catalog.models import Party, PaymentTerms, Product, VatRate
-from distretto.modules.invoicing import fatturapa, services
+from distretto.modules.invoicing import fatturapa, lists, services
 from distretto.modules.invoicing.forms import (
     EmptyForm,
     FiscalForm,
@@ -26,12 +26,13 @@ from distretto.modules.invoicing.forms import (
 from distretto.modules.invoicing.models import Invoice, ReceivedInvoice
 from distretto.modules.invoicing.printing import courtesy_copy_pdf
 from distretto.platform.forms import select_choices
-from distretto.platform.listing import like_pattern, paginate
+from distretto.platform.listing import paginate
 from distretto.sdk import (
     can,
     current_role,
     current_tenant,
     db,
+    listviews,
     permission_required,
     tenant_blueprint,
     workflow,
@@ -39,11 +40,6 @@ from distretto.sdk import (
 
 bp = tenant_blueprint("invoicing", __name__, "/invoicing", template_folder="templates")
 
-SORTS = {
-    "date": [Invoice.issue_date, Invoice.id],
-    "number": [Invoice.year, Invoice.sequence],
-    "total": Invoice.total,
-}
 
 
 def _invoice_or_404(invoice_id: int) -> Invoice:
@@ -68,28 +64,7 @@ def _party_by_text(text: str | None) -> Party | None:
 @bp.get("/invoices")
 @permission_required("invoicing.view")
 def invoices() -> Any:
-    query = select(Invoice)
-    state = request.args.get("state")
-    if state:
-        query = query.where(Invoice.state == state)
-    kind = request.args.get("kind")
-    if kind in ("TD01", "TD04", "TD24"):
-        query = query.where(Invoice.document_kind == kind)
-    q = request.args.get("q")
-    if q:
-        pattern = like_pattern(q.strip())
-        parties = select(Party.id).where(Party.legal_name.ilike(pattern, escape="\\"))
-        query = query.where(
-            or_(Invoice.number.ilike(pattern, escape="\\"), Invoice.party_id.in_(parties))
-        )
-    page = paginate(query, request.args, SORTS, "-date")
-    ids = {i.party_id for i in page.items}
-    parties = (
-        {p.id: p for p in db.session.execute(select(Party).where(Party.id.in_(ids))).scalars()}
-        if ids
-        else {}
-    )
-    return render_template("invoicing/list.html", page=page, parties=parties)
+    return listviews.render(lists.INVOICES, "invoicing/list.html")
 
 
 def _form_context(form: InvoiceForm) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
 
@@ -18,17 +19,17 @@ from distretto.modules.orders.models import DOCUMENT_TYPES, PURCHASE, SALE, Orde
 from distretto.modules.orders.printing import confirmation_pdf
 from distretto.platform import customfields
 from distretto.platform.forms import put_errors
-from distretto.platform.listing import paginate
-from distretto.sdk import current_role, db, permission_required, tenant_blueprint, workflow
+from distretto.sdk import (
+    current_role,
+    db,
+    listviews,
+    permission_required,
+    tenant_blueprint,
+    workflow,
+)
 
 bp = tenant_blueprint("orders", __name__, "/orders", template_folder="templates")
 
-SORTS = {
-    "date": [Order.order_date, Order.id],
-    "number": Order.number,
-    "total": Order.total,
-    "state": Order.state,
-}
 KIND_BY_SEGMENT = {"sales": SALE, "purchases": PURCHASE}
 
 
@@ -46,39 +47,15 @@ def _order_or_404(document_id: int, kind: str) -> Order:
     return order
 
 
-@bp.get("/sales")
-@permission_required("orders.view")
-def sales() -> Any:
-    return _list(SALE)
+def _state_choices(document_type: str) -> list[tuple[str, str]]:
+    locale = str(get_locale() or "it")
+    states = workflow.engine.parsed(workflow.current_definition(document_type)).states
+    return [(s.name, workflow.label_text(s.label, locale)) for s in states]
 
 
-@bp.get("/purchases")
-@permission_required("orders.view")
-def purchases() -> Any:
-    return _list(PURCHASE)
-
-
-def _list(kind: str) -> Any:
-    document_type = DOCUMENT_TYPES[kind]
-    query = services.order_query(kind, request.args.get("q"), request.args.get("state") or None)
-    filters = {}
-    for definition in customfields.definitions(document_type):
-        value = request.args.get(f"cf_{definition.name}")
-        if value:
-            try:
-                query = query.where(customfields.filter_clause(Order, definition, value))
-                filters[definition.name] = value
-            except ValueError:
-                flash(
-                    _(
-                        "%(field)s: %(value)s is not a valid filter.",
-                        field=definition.label,
-                        value=value,
-                    ),
-                    "error",
-                )
-    page = paginate(query, request.args, SORTS, "-date")
-    party_ids = {o.party_id for o in page.items}
+def _order_related(orders: Any) -> dict[str, Any]:
+    """The listed orders' parties and workflow versions, one query each."""
+    party_ids = {o.party_id for o in orders}
     parties = (
         {
             p.id: p
@@ -87,18 +64,125 @@ def _list(kind: str) -> Any:
         if party_ids
         else {}
     )
-    states = workflow.engine.parsed(workflow.current_definition(document_type)).states
-    template = "orders/_rows.html" if request.headers.get("HX-Request") else "orders/list.html"
-    return render_template(
-        template,
-        page=page,
-        parties=parties,
-        workflow_versions=_workflow_versions(page.items),
-        kind=kind,
-        states=states,
-        custom_definitions=customfields.definitions(document_type),
-        filters=filters,
+    return {"parties": parties, "workflows": _workflow_versions(orders)}
+
+
+def _party_of(order: Order, related: Any) -> Party | None:
+    return related["parties"].get(order.party_id)
+
+
+def _order_list(kind: str) -> listviews.ListView:
+    segment = "sales" if kind == SALE else "purchases"
+    document_type = DOCUMENT_TYPES[kind]
+    detail = "orders.sale_detail" if kind == SALE else "orders.purchase_detail"
+    return listviews.register(
+        listviews.ListView(
+            key=f"orders.{segment}",
+            endpoint=f"orders.{segment}",
+            title=_l("Sales orders") if kind == SALE else _l("Purchase orders"),
+            permission="orders.view",
+            query=lambda: select(Order).where(Order.kind == kind),
+            search=lambda query, text: query.where(services.order_query(kind, text).whereclause),
+            search_placeholder=_l("Number, counterpart, reference"),
+            columns=[
+                listviews.Column(
+                    "number",
+                    _l("Number"),
+                    lambda o, r: o.number,
+                    sort=Order.number,
+                    link=lambda o: url_for(detail, document_id=o.id),
+                ),
+                listviews.Column(
+                    "date",
+                    _l("Date"),
+                    lambda o, r: o.order_date,
+                    kind="date",
+                    sort=Order.order_date,
+                ),
+                listviews.Column(
+                    "party_code",
+                    _l("Counterpart code"),
+                    lambda o, r: getattr(_party_of(o, r), "code", None),
+                    default=False,
+                ),
+                listviews.Column(
+                    "party",
+                    _l("Customer") if kind == SALE else _l("Supplier"),
+                    lambda o, r: getattr(_party_of(o, r), "legal_name", None),
+                ),
+                listviews.Column(
+                    "state",
+                    _l("State"),
+                    lambda o, r: workflow.engine.state_label(o, str(get_locale() or "it")),
+                    sort=Order.state,
+                ),
+                listviews.Column(
+                    "expected",
+                    _l("Expected date"),
+                    lambda o, r: o.expected_date,
+                    kind="date",
+                    sort=Order.expected_date,
+                    default=False,
+                ),
+                listviews.Column(
+                    "reference",
+                    _l("Reference"),
+                    lambda o, r: o.customer_reference,
+                    default=False,
+                ),
+                listviews.Column(
+                    "taxable",
+                    _l("Taxable amount"),
+                    lambda o, r: o.taxable_total,
+                    kind="money",
+                    sort=Order.taxable_total,
+                    default=False,
+                ),
+                listviews.Column(
+                    "vat",
+                    _l("VAT"),
+                    lambda o, r: o.vat_total,
+                    kind="money",
+                    sort=Order.vat_total,
+                    default=False,
+                ),
+                listviews.Column(
+                    "total", _l("Total"), lambda o, r: o.total, kind="money", sort=Order.total
+                ),
+            ],
+            filters=[
+                listviews.Filter(
+                    "state",
+                    _l("State"),
+                    lambda query, value: query.where(Order.state == value),
+                    choices=lambda: _state_choices(document_type),
+                ),
+            ],
+            default_sort="-date",
+            tiebreak=Order.id,
+            related=_order_related,
+            model=Order,
+            document_type=document_type,
+            export_name=segment,
+            empty_text=_l("No orders yet."),
+        )
     )
+
+
+SALES_LIST = _order_list(SALE)
+PURCHASES_LIST = _order_list(PURCHASE)
+
+
+@bp.get("/sales")
+@permission_required("orders.view")
+def sales() -> Any:
+    return listviews.render(SALES_LIST, "orders/list.html", kind=SALE)
+
+
+@bp.get("/purchases")
+@permission_required("orders.view")
+def purchases() -> Any:
+    return listviews.render(PURCHASES_LIST, "orders/list.html", kind=PURCHASE)
 
 
 def _workflow_versions(documents: Any) -> list[Any]:
