@@ -33,7 +33,9 @@ from distretto.platform.api import (
     paginate,
     respond,
 )
+from distretto.platform.charts import Chart, ChartPoint
 from distretto.platform.context import current_tenant, current_tenant_id, tenant_context
+from distretto.platform.dashboard import Widget, WidgetItem
 from distretto.platform.db import BigId, TenantOwned, db, tenant_ref, utcnow
 from distretto.platform.documents import (
     ActionContext,
@@ -45,9 +47,17 @@ from distretto.platform.documents import (
     WorkflowAction,
     WorkflowDocument,
 )
+from distretto.platform.formatting import money, short_date
 from distretto.platform.migrations import disable_tenant_rls, enable_tenant_rls
 from distretto.platform.modules import MenuEntry, Module
 from distretto.platform.permissions import can, current_role, permission_required
+from distretto.platform.search import (
+    SearchGroup,
+    SearchResult,
+    contains_pattern,
+    prefix_pattern,
+    starts_first,
+)
 from distretto.platform.web import tenant_blueprint
 from distretto.platform.webhooks import WebhookEvent
 
@@ -70,18 +80,25 @@ __all__ = [
     "paginate",
     "respond",
     "BigId",
+    "Chart",
+    "ChartPoint",
     "DocumentType",
     "FieldSpec",
     "MenuEntry",
     "Module",
     "NumberingDefault",
+    "SearchGroup",
+    "SearchResult",
     "StockLine",
     "TenantOwned",
     "WebhookEvent",
     "WorkflowAction",
+    "Widget",
+    "WidgetItem",
     "WorkflowDocument",
     "audit",
     "can",
+    "contains_pattern",
     "current_role",
     "current_tenant",
     "current_tenant_id",
@@ -89,12 +106,16 @@ __all__ = [
     "db",
     "disable_tenant_rls",
     "enable_tenant_rls",
+    "money",
     "events",
     "imports",
     "listviews",
     "numbering",
     "outbox",
     "permission_required",
+    "prefix_pattern",
+    "short_date",
+    "starts_first",
     "tenant_blueprint",
     "tenant_context",
     "tenant_ref",

@@ -16,11 +16,23 @@ def money(value: Decimal | int | float | None, currency: str = "EUR") -> str:
     return f"{format_decimal(Decimal(value), format='#,##0.00')} {currency}"
 
 
+def short_date(value: Any) -> str:
+    """A date (or a datetime's date) in the reader's short format: 05/03/26 in Italian."""
+    return _date(value)
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = lambda v: "" if v is None else format_decimal(v)
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["datetime"] = _datetime
+    app.jinja_env.filters["svg_chart"] = _svg_chart
+
+
+def _svg_chart(chart: Any, element_id: str | None = None) -> Any:
+    from distretto.platform.charts import render_svg
+
+    return render_svg(chart, element_id)
 
 
 def _date(value: Any) -> str:

@@ -73,6 +73,10 @@ class Module:
     demo: Callable[[Any], None] | None = None  # seeds demo data for a firm
     # Public events firms may subscribe webhooks to (distretto.platform.webhooks.WebhookEvent)
     webhook_events: tuple[Any, ...] = ()
+    # The firm's home page: () -> list[Widget] (distretto.platform.dashboard)
+    dashboard: Callable[[], list[Any]] | None = None
+    # Global search: (query, limit) -> list[SearchGroup] (distretto.platform.search)
+    search: Callable[[str, int], list[Any]] | None = None
 
     @property
     def workflows(self) -> dict[str, Any]:

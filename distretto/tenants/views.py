@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -97,7 +98,26 @@ def _invalid_link(exc: InvalidLink) -> Any:
 @bp.get("/")
 @login_required
 def home() -> Any:
-    return render_template("tenants/home.html", modules=enabled_modules())
+    """The firm's dashboard: today's work and charts, from the modules the firm enabled."""
+    from distretto.platform.dashboard import widgets
+
+    return render_template(
+        "tenants/home.html", modules=enabled_modules(), widgets=widgets(), today=date.today()
+    )
+
+
+@bp.get("/search")
+@login_required
+def search() -> Any:
+    """Search the firm's records; htmx asks for the results alone (the navbar's live list)."""
+    from distretto.platform import search as global_search
+
+    query = global_search.normalise(request.args.get("q"))
+    live = bool(request.headers.get("HX-Request"))
+    limit = global_search.DEFAULT_LIMIT if live else 20
+    groups = global_search.search(query, limit) if query else []
+    template = "tenants/_search_results.html" if live else "tenants/search.html"
+    return render_template(template, query=query, groups=groups)
 
 
 def _members_page(form: InviteForm, status: int = 200) -> Any:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from distretto.modules.catalog import search as global_search
 from distretto.modules.catalog.api import blp as api_bp
 from distretto.modules.catalog.models import Contact, Party, PaymentTerms, Product, VatRate
 from distretto.modules.catalog.seeds import seed_catalog
@@ -32,5 +33,6 @@ module = Module(
         MenuEntry(_l("Products"), "catalog.products", "catalog.view", order=12),
     ),
     on_enable=seed_catalog,
+    search=global_search.search,
     migrations=str(Path(__file__).parent / "migrations" / "versions"),
 )

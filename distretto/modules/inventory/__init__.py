@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from distretto.modules.inventory import dashboard as home_widgets
+from distretto.modules.inventory import search as global_search
 from distretto.modules.inventory import services
 from distretto.modules.inventory.models import (
     Location,
@@ -113,6 +115,8 @@ module = Module(
         ),
     ),
     on_enable=services.seed_inventory,
+    dashboard=home_widgets.widgets,
+    search=global_search.search,
     webhook_events=WEBHOOK_EVENTS,
     migrations=str(Path(__file__).parent / "migrations" / "versions"),
 )

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from distretto.modules.invoicing import dashboard as home_widgets
+from distretto.modules.invoicing import search as global_search
 from distretto.modules.invoicing import services
 from distretto.modules.invoicing.models import (
     Invoice,
@@ -74,6 +76,8 @@ module = Module(
             ("invoice",),
         ),
     ),
+    dashboard=home_widgets.widgets,
+    search=global_search.search,
     webhook_events=WEBHOOK_EVENTS,
     migrations=str(Path(__file__).parent / "migrations" / "versions"),
 )

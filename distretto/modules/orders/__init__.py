@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from distretto.modules.orders import dashboard as home_widgets
+from distretto.modules.orders import search as global_search
 from distretto.modules.orders import services
 from distretto.modules.orders.api import blp as api_bp
 from distretto.modules.orders.models import Order, OrderLine
@@ -89,6 +91,8 @@ module = Module(
         "shipment.posted": [services.on_goods_delivered],
         "receipt.posted": [services.on_goods_delivered],
     },
+    dashboard=home_widgets.widgets,
+    search=global_search.search,
     webhook_events=WEBHOOK_EVENTS,
     migrations=str(Path(__file__).parent / "migrations" / "versions"),
 )

@@ -161,3 +161,51 @@ def user_for_reset_token(token: str) -> User:
     if user is None or not user.active or fingerprint(user.password_hash) != data.get("f"):
         raise InvalidLink("used")
     return user
+
+
+class WrongPassword(ValueError):
+    """The current password given to change it is not the account's."""
+
+
+def update_profile(user: User, *, name: str | None = None, locale: str | None = None) -> None:
+    """Store the person's name and language ("" or None: each firm's default language)."""
+    if name is not None:
+        user.name = name.strip()
+    if locale is not None:
+        supported = current_app.config["SUPPORTED_LOCALES"]
+        if locale and locale not in supported:
+            raise ValueError(f"unsupported language {locale!r}")
+        user.locale = locale or None
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the password after checking the current one; other sessions end with it."""
+    if not verify_password(user.password_hash, current):
+        raise WrongPassword(_("The current password is not right."))
+    set_password(user, new)
+
+
+def firms_locale(user: User) -> str | None:
+    """The default language of the person's firms if they all share one, else None.
+
+    Read once per request (cached in ``g``): pages outside any firm speak it to a
+    person who has not chosen a language.
+    """
+    from flask import g
+
+    cache = g.setdefault("_firms_locale", {})
+    if user.id not in cache:
+        with acting_as(user):
+            locales = set(
+                db.session.execute(
+                    select(Tenant.default_locale)
+                    .join(Membership, Membership.tenant_id == Tenant.id)
+                    .where(Membership.user_id == user.id)
+                    .distinct()
+                    .limit(2)
+                    .execution_options(all_tenants=True)
+                ).scalars()
+            )
+        cache[user.id] = locales.pop() if len(locales) == 1 else None
+    return cache[user.id]

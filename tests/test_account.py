@@ -1,0 +1,168 @@
+"""A person's account: name, language (theirs, else the firm's) and password."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from distretto.modules.catalog import services as catalog
+from distretto.modules.orders import services as orders
+from distretto.platform.auth.models import User
+from distretto.platform.context import tenant_context
+from distretto.platform.db import db
+from distretto.testing.plugin import csrf_token
+from tests.modules.test_query_bounds import _vat
+
+PASSWORD = "a new password for the test"
+
+
+def _italian_firm_with_an_order(tenant_client):
+    """A firm whose default is Italian, with a draft order of 1234.50 (VAT exempt)."""
+    client, tenant, user = tenant_client(
+        "owner", modules=["catalog", "orders"], default_locale="it"
+    )
+    with tenant_context(tenant):
+        customer = catalog.create_party(
+            {"legal_name": "Officine Rossi S.p.A.", "is_customer": True, "vat_number": _vat(1)}
+        )
+        product = catalog.create_product(
+            {
+                "code": "SERV-1",
+                "description": "Servizio",
+                "vat_rate_id": catalog.vat_rate_by_code("N2.2").id,
+                "sale_price": "1234,50",
+            }
+        )
+        order = orders.create_order(
+            "sale",
+            {"party_id": customer.id, "lines": [{"product_id": product.id, "quantity": "1"}]},
+        )
+        assert order.total == Decimal("1234.50")
+        db.session.commit()
+    return client, tenant, user
+
+
+def _switch(client, path, locale):
+    return client.post(
+        "/account/language",
+        data={"csrf_token": csrf_token(client, "/account"), "locale": locale, "next": path},
+    )
+
+
+def test_the_firms_default_applies_when_the_person_chose_no_language(tenant_client):
+    client, tenant, user = _italian_firm_with_an_order(tenant_client)
+    assert user.locale is None
+    html = client.get(f"/{tenant.slug}/").get_data(as_text=True)
+    assert '<html lang="it">' in html
+    assert "Ordini da confermare" in html
+    assert "1.234,50 EUR" in html
+
+
+def test_choosing_english_changes_the_language_and_the_formats(tenant_client):
+    client, tenant, user = _italian_firm_with_an_order(tenant_client)
+    home = f"/{tenant.slug}/"
+    response = _switch(client, home, "en")
+    assert response.status_code == 303
+    assert response.headers["Location"] == home
+    html = client.get(home).get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "Orders to confirm" in html
+    assert "1,234.50 EUR" in html
+    assert db.session.get(User, user.id).locale == "en"
+
+    _switch(client, home, "")  # back to the firm's default
+    html = client.get(home).get_data(as_text=True)
+    assert "1.234,50 EUR" in html
+    assert db.session.get(User, user.id).locale is None
+
+
+def test_an_italian_person_in_an_english_firm_reads_italian(tenant_client):
+    client, tenant, _user = tenant_client("owner", modules=["catalog"])  # firm default: English
+    _switch(client, f"/{tenant.slug}/", "it")
+    html = client.get(f"/{tenant.slug}/").get_data(as_text=True)
+    assert '<html lang="it">' in html
+    assert "Esci" in html  # Sign out
+
+
+def test_the_language_switch_refuses_unknown_languages_foreign_pages_and_missing_tokens(
+    tenant_client,
+):
+    client, tenant, user = tenant_client("owner", modules=["catalog"])
+    assert _switch(client, "/account", "de").status_code == 400
+    response = client.post("/account/language", data={"locale": "it"})
+    assert response.status_code == 400
+    response = _switch(client, "https://evil.example/", "it")
+    assert response.headers["Location"] == "/"
+    response = _switch(client, "//evil.example/x", "en")
+    assert response.headers["Location"] == "/"
+    assert db.session.get(User, user.id).locale == "en"
+
+
+def test_the_account_page_saves_name_and_language(tenant_client):
+    client, _tenant, user = tenant_client("owner", modules=["catalog"])
+    page = client.get("/account")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="account-profile"' in html
+    assert "Firm default" in html
+    response = client.post(
+        "/account",
+        data={
+            "csrf_token": csrf_token(client, "/account"),
+            "profile-name": "  Maria Bianchi ",
+            "profile-locale": "it",
+        },
+    )
+    assert response.status_code == 302
+    stored = db.session.get(User, user.id)
+    assert stored.name == "Maria Bianchi"
+    assert stored.locale == "it"
+    assert "Il tuo account" in client.get("/account").get_data(as_text=True)
+
+    bad = client.post(
+        "/account",
+        data={
+            "csrf_token": csrf_token(client, "/account"),
+            "profile-name": "",
+            "profile-locale": "xx",
+        },
+    )
+    assert bad.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(User, user.id).name == "Maria Bianchi"
+
+
+def _change(client, current, new, confirm=None):
+    return client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(client, "/account"),
+            "password-current_password": current,
+            "password-password": new,
+            "password-confirm": new if confirm is None else confirm,
+        },
+    )
+
+
+def test_changing_the_password_needs_the_current_one_and_signs_out_other_devices(
+    tenant_client, login
+):
+    from distretto.testing.plugin import TEST_PASSWORD
+
+    client, tenant, user = tenant_client("owner", modules=["catalog"])
+    other_device = login(user)
+    wrong = _change(client, "not my password", PASSWORD)
+    assert wrong.status_code == 400
+    assert "The current password is not right." in wrong.get_data(as_text=True)
+    assert _change(client, TEST_PASSWORD, "short").status_code == 400
+    assert _change(client, TEST_PASSWORD, PASSWORD, confirm="something else").status_code == 400
+
+    assert _change(client, TEST_PASSWORD, PASSWORD).status_code == 302
+    assert client.get(f"/{tenant.slug}/").status_code == 200  # this session goes on
+    assert other_device.get(f"/{tenant.slug}/").status_code == 302  # the other one ended
+    login(user, PASSWORD)
+
+
+def test_the_account_page_needs_a_signed_in_person(app):
+    response = app.test_client().get("/account")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
