@@ -113,6 +113,14 @@ def _select_locale() -> str:
     tenant = g.get("tenant")
     if tenant is not None and tenant.default_locale in supported:
         return tenant.default_locale
+    if current_user and current_user.is_authenticated:
+        # Outside a firm (the firm chooser, the account page): the language the
+        # person's firms share, when they share one.
+        from distretto.platform.auth.services import firms_locale
+
+        shared = firms_locale(current_user)
+        if shared in supported:
+            return shared
     return request.accept_languages.best_match(supported) or current_app.config["DEFAULT_LOCALE"]
 
 
@@ -154,6 +162,7 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from distretto.platform.auth.account import bp as account_bp
     from distretto.platform.auth.views import bp as auth_bp
     from distretto.platform.health import bp as health_bp
     from distretto.tenants.operator import bp as operator_bp
@@ -161,7 +170,8 @@ def _register_blueprints(app: Flask) -> None:
     from distretto.tenants.views import bp as tenant_bp
     from distretto.tenants.views import home_bp
 
-    for blueprint in (health_bp, auth_bp, home_bp, operator_bp, tenant_bp, settings_bp):
+    blueprints = (health_bp, auth_bp, account_bp, home_bp, operator_bp, tenant_bp, settings_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     from distretto.tenants import firm_settings, support
 

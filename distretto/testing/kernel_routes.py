@@ -35,8 +35,12 @@ tenant_free("operator.resume", "operator console: a firm's lifecycle, not its da
 # --- firm pages ------------------------------------------------------------------
 
 
-@route_case("tenant.home", "GET")
+@route_case("tenant.home", "GET", modules=("catalog", "orders", "inventory", "invoicing"))
 def _firm_home(firm: SweepFirm) -> None:
+    """The dashboard lists customers' names, order numbers and product codes."""
+    from distretto.testing.ux_routes import _records
+
+    _records(firm)
     return None
 
 
@@ -81,5 +85,5 @@ import distretto.testing.firm_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.api_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.settings_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.usage_routes  # noqa: E402, F401 - registers on import
-import distretto.testing.usage_routes  # noqa: E402, F401 - registers on import
+import distretto.testing.ux_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.webhooks_routes  # noqa: E402, F401 - registers on import
