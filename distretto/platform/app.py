@@ -177,6 +177,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(firm_settings.bp)
     support.init_app(app)  # support grants: the kernel's hook, page trail, banners
+    from distretto.tenants import lifecycle_views
+
+    app.register_blueprint(lifecycle_views.bp)
+    app.register_blueprint(lifecycle_views.operator_bp)
     from distretto.platform.imports_views import bp as imports_bp
     from distretto.platform.lists_views import bp as lists_bp
 

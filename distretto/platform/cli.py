@@ -400,7 +400,9 @@ def register_cli(app: Flask) -> None:
     ):
         app.cli.add_command(command)
     from distretto.platform.modules import register_module_cli
+    from distretto.tenants.lifecycle_cli import firms_group
 
+    app.cli.add_command(firms_group)
     register_module_cli(app)
 
 

@@ -76,6 +76,9 @@ class Tenant(db.Model):
     max_users: Mapped[int | None] = mapped_column()
     max_storage_mb: Mapped[int | None] = mapped_column()
     api_requests_per_minute: Mapped[int | None] = mapped_column()
+    # Deletion asked by the owner (or an operator): purged once delete_after is past.
+    deletion_requested_at: Mapped[datetime | None] = mapped_column()
+    delete_after: Mapped[datetime | None] = mapped_column()
 
     @property
     def is_active(self) -> bool:

@@ -4,10 +4,8 @@ Revision ID: 0008_firm_lifecycle
 Revises: 0007_quotas_usage
 Create Date: 2026-11-27 09:10:00
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
-
-from distretto.platform.migrations import disable_tenant_rls, enable_tenant_rls  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0008_firm_lifecycle'
 down_revision = '0007_quotas_usage'
@@ -16,8 +14,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('tenants', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('deletion_requested_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('delete_after', sa.DateTime(), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('tenants', schema=None) as batch_op:
+        batch_op.drop_column('delete_after')
+        batch_op.drop_column('deletion_requested_at')
