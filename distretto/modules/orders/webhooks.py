@@ -1,8 +1,9 @@
 """The orders module's public webhook events and their payloads.
 
-Payloads are the stable JSON firms' receivers read: ids, number, state, dates,
-totals (decimal strings), the counterpart and the lines. New keys may be added;
-existing ones keep their meaning.
+Payloads are the stable JSON firms' receivers read: the order exactly as the REST
+API shows it (``schemas.SalesOrderOut`` / ``PurchaseOrderOut``: ids, number, state,
+dates, totals as decimal strings, custom fields, lines), plus the counterpart. New
+keys may be added; existing ones keep their meaning.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from distretto.modules.catalog.models import Party
-from distretto.modules.orders.models import DOCUMENT_TYPES, Order
+from distretto.modules.orders.models import DOCUMENT_TYPES, SALE, Order
+from distretto.modules.orders.schemas import PurchaseOrderOut, SalesOrderOut
 from distretto.sdk import WebhookEvent, db
 
 
@@ -31,34 +33,13 @@ def counterpart(party_id: int | None) -> dict[str, Any] | None:
 
 
 def dump_order(order: Order) -> dict[str, Any]:
-    return {
-        "id": order.id,
-        "type": order.document_type,
-        "number": order.number,
-        "state": order.state,
-        "order_date": order.order_date,
-        "expected_date": order.expected_date,
-        "counterpart": counterpart(order.party_id),
-        "customer_reference": order.customer_reference,
-        "taxable_total": order.taxable_total,
-        "vat_total": order.vat_total,
-        "total": order.total,
-        "lines": [
-            {
-                "id": line.id,
-                "product_id": line.product_id,
-                "description": line.description,
-                "unit": line.unit,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "discount_percent": line.discount_percent,
-                "vat_rate": line.vat_rate,
-                "amount": line.amount,
-                "quantity_delivered": line.quantity_delivered,
-            }
-            for line in order.lines
-        ],
-    }
+    """The order as the API shows it (same schema, custom fields included), plus its
+    document ``type`` and the ``counterpart`` spelled out."""
+    schema = SalesOrderOut if order.kind == SALE else PurchaseOrderOut
+    data = schema().dump(order)
+    data["type"] = order.document_type
+    data["counterpart"] = counterpart(order.party_id)
+    return data
 
 
 def _order(document: Any = None, **_: Any) -> dict[str, Any] | None:
