@@ -74,17 +74,17 @@ def upload(kind: str) -> Any:
     error = None
     if request.method == "POST":
         upload_file = request.files.get("file")
-        data = upload_file.read(max_file_bytes() + 1) if upload_file is not None else b""
+        if upload_file is not None and upload_file.filename:
+            data = upload_file.read(max_file_bytes() + 1)
+            filename, content_type = upload_file.filename, upload_file.mimetype
+        else:  # pasted text (and scripts): the same as a file
+            data = request.form.get("content", "").encode()
+            filename, content_type = f"{kind}.csv", "text/csv"
         if not data.strip():
             error = _("Choose a CSV file.")
         else:
             try:
-                job = imports.start(
-                    import_kind,
-                    upload_file.filename or f"{kind}.csv",
-                    upload_file.mimetype or "text/csv",
-                    data,
-                )
+                job = imports.start(import_kind, filename, content_type or "text/csv", data)
             except FileTooLarge:
                 error = _("The file is larger than %(size)d MB.", size=max_file_bytes() // 2**20)
             except imports.ImportRefused as exc:

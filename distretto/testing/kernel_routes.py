@@ -83,6 +83,7 @@ def _remove_member(firm: SweepFirm) -> RouteRequest:
 
 import distretto.testing.firm_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.lifecycle_routes  # noqa: E402, F401 - registers on import
+import distretto.testing.lists_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.api_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.settings_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.usage_routes  # noqa: E402, F401 - registers on import
