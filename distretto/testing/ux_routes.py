@@ -30,7 +30,11 @@ def _records(firm: SweepFirm) -> dict[str, Any]:
 
     rate = catalog.vat_rate_by_code("22")
     customer = catalog.create_party(
-        {"legal_name": f"{SEARCH_WORD} {firm.unique('customer')}", "is_customer": True}
+        {
+            "legal_name": f"{SEARCH_WORD} {firm.unique('customer')}",
+            "is_customer": True,
+            "vat_number": "03777120167",  # valid, and the same in both firms: not a telltale
+        }
     )
     product = catalog.create_product(
         {
