@@ -258,3 +258,29 @@ def test_metrics_serves_prometheus_text_with_its_token(app, make_tenant, make_us
     assert dict(build[1])["version"]
     # no firm is named in the monitoring
     assert firm.slug not in response.get_data(as_text=True)
+
+
+def test_console_pages_run_the_same_queries_for_five_firms_or_forty(console, make_tenant, app):
+    from sqlalchemy import event
+
+    def statements(path):
+        seen = []
+
+        def count(*args):
+            seen.append(1)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert console.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    for _ in range(5):
+        make_tenant(modules=["catalog"])
+    few = {path: statements(path) for path in ("/operator/", "/operator/overview")}
+    for _ in range(35):
+        make_tenant(modules=["catalog"])
+    many = {path: statements(path) for path in ("/operator/", "/operator/overview")}
+    assert many == few
