@@ -45,6 +45,12 @@ def _seeded_firm(make_tenant: Any, make_user: Any) -> tuple[Any, Any]:
     make_user(tenant, "staff", email="magazzino@meccanica.example")
     assert seed_firm(tenant, set(MODULES))
     with tenant_context(tenant, owner.id):
+        # a module from outside the platform (loaded through EXTRA_MODULES), with its own table
+        from distretto.platform.modules import enable_module
+        from tests.support.sample.services import create_request
+
+        enable_module("sample")
+        create_request("Campionatura flange", "120.50")
         save_file("logo", "logo.png", "image/png", LOGO, replace=True)
         customfields.define("invoice", {"name": "cup_code", "label": "CUP", "type": "text"})
     db.session.commit()
@@ -88,14 +94,15 @@ def test_export_then_import_reproduces_every_row_and_file(
         "memberships",
         "audit_entries",
         "stored_files",
+        "sample_requests",
     ):
         assert counts[table] > 0, table
-    assert first["modules"] == {
-        m: app.extensions["distretto.modules"].modules[m].version for m in MODULES
-    }
+    registry = app.extensions["distretto.modules"]
+    assert first["modules"] == {m: registry.modules[m].version for m in [*MODULES, "sample"]}
     assert len(first["files"]) == 1
     assert first["audit"]["verified"] is True
-    assert "password" not in first_zip.decode("latin-1")
+    archive = zipfile.ZipFile(io.BytesIO(first_zip))
+    assert not [n for n in archive.namelist() if b"$argon2" in archive.read(n)]  # no hashes
     members = {row["user_id"]: row["role"] for row in _rows(first_zip, "memberships")}
     assert members == {
         "titolare@meccanica.example": "owner",
@@ -284,3 +291,31 @@ def test_import_into_a_second_installation(
     finally:
         with second.app_context():
             db.engine.dispose()
+
+
+def test_operators_export_and_import_from_the_command_line(
+    app: Any, make_tenant: Any, make_user: Any, tmp_path: Any
+) -> None:
+    tenant = make_tenant(modules=["catalog"])
+    make_user(tenant, "owner", email="capo@ditta.example")
+    runner = app.test_cli_runner()
+    path = tmp_path / "ditta.zip"
+    result = runner.invoke(args=["firms", "export", tenant.slug, str(path)])
+    assert result.exit_code == 0, result.output
+    assert "checksum" in result.output
+
+    result = runner.invoke(args=["firms", "import", str(path), "--slug", "ditta-due"])
+    assert result.exit_code == 0, result.output
+    assert "imported ditta-due" in result.output
+
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(
+        _tampered(path.read_bytes(), "tenant.json", lambda c: c.replace(b"Firm", b"Fxrm"))
+    )
+    result = runner.invoke(args=["firms", "import", str(bad), "--slug", "ditta-tre"])
+    assert result.exit_code == 1
+    assert (
+        "import refused, nothing written: tenant.json does not match its checksum" in result.output
+    )
+    db.session.rollback()
+    assert db.session.execute(select(Tenant).where(Tenant.slug == "ditta-tre")).first() is None
