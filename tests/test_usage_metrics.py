@@ -284,3 +284,17 @@ def test_console_pages_run_the_same_queries_for_five_firms_or_forty(console, mak
         make_tenant(modules=["catalog"])
     many = {path: statements(path) for path in ("/operator/", "/operator/overview")}
     assert many == few
+
+
+def test_using_a_firms_pages_is_its_last_activity(tenant_client):
+    client, firm, _owner = tenant_client("owner")
+    db.session.execute(
+        TenantStats.__table__.update()
+        .where(TenantStats.tenant_id == firm.id)
+        .values(last_activity_at=None)
+    )
+    db.session.commit()
+    usage._page_activity.clear()
+    assert client.get(f"/{firm.slug}/").status_code == 200
+    db.session.rollback()
+    assert db.session.get(TenantStats, firm.id).last_activity_at is not None

@@ -96,6 +96,7 @@ def _import_models() -> None:
     import distretto.platform.usage
     import distretto.platform.usage
     import distretto.platform.usage
+    import distretto.platform.usage
     import distretto.platform.webhooks
     import distretto.platform.workflow.engine
     import distretto.tenants.district_templates

@@ -197,9 +197,15 @@ def _scope(connection: Any, tenant_id: int | None) -> None:
 
 
 def _apply(connection: Any, pending: _Pending) -> None:
+    from distretto.tenants.models import Tenant
+
     stats = TenantStats.__table__
     usage = TenantUsage.__table__
-    tenants = sorted(set(pending.active) | set(pending.recount))
+    named = set(pending.active) | set(pending.recount) | {key[0] for key in pending.documents}
+    table = Tenant.__table__
+    # a firm purged meanwhile has no figures to keep
+    existing = set(connection.execute(select(table.c.id).where(table.c.id.in_(named))).scalars())
+    tenants = sorted((set(pending.active) | set(pending.recount)) & existing)
     for tenant_id in tenants:  # one order for every writer: no deadlock between them
         values: dict[str, Any] = {"tenant_id": tenant_id}
         if tenant_id in pending.active:
@@ -218,6 +224,8 @@ def _apply(connection: Any, pending: _Pending) -> None:
             lambda excluded, columns=columns: {c: excluded[c] for c in columns},
         )
     for (tenant_id, month, document_type), count in sorted(pending.documents.items()):
+        if tenant_id not in existing:
+            continue
         _upsert(
             connection,
             usage,
@@ -546,11 +554,44 @@ def register_cli(app: Any) -> None:
     app.cli.add_command(group)
 
 
+#: A firm's pages being used is activity too, noted at most this often per process.
+PAGE_ACTIVITY_EVERY = timedelta(minutes=5)
+_page_activity: dict[int, datetime] = {}
+
+
+def note_page_activity(tenant_id: int) -> None:
+    """Someone used the firm's pages: its last activity moves on (throttled per process).
+
+    Written with the request's commit, like every other figure, so a page view
+    costs no query of its own and at most one small write every few minutes.
+    """
+    now = utcnow()
+    last = _page_activity.get(tenant_id)
+    if last is not None and now - last < PAGE_ACTIVITY_EVERY:
+        return
+    _page_activity[tenant_id] = now
+    session = db.session()
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = _Pending()
+    pending.active[tenant_id] = now
+
+
 def init_app(app: Any) -> None:
-    """Quota refusals as clear 413 answers, ``distretto usage``, and ``/metrics``."""
+    """Quota refusals as clear 413 answers, ``distretto usage``, ``/metrics``, page activity."""
+    from flask import g
+
     from distretto.platform import quotas
     from distretto.platform.metrics import bp as metrics_bp
 
     quotas.init_app(app)
     register_cli(app)
     app.register_blueprint(metrics_bp)
+
+    @app.after_request
+    def firm_page_used(response: Any) -> Any:
+        # runs before the request's commit (after_request functions run last-registered first)
+        tenant = g.get("tenant")
+        if tenant is not None and response.status_code < 400:
+            note_page_activity(int(tenant.id))
+        return response
