@@ -178,7 +178,7 @@ def _italian_number(text: str) -> str:
 
 # --- how the API (and webhooks) write catalog records ----------------------------------------
 
-from distretto.sdk import DecimalString  # noqa: E402 - the dump schemas below only
+from distretto.sdk import DecimalString, UtcDateTime  # noqa: E402 - the dump schemas below only
 
 
 class VatRateOut(Schema):
@@ -223,7 +223,7 @@ class PartyOut(Schema):
     split_payment = fields.Boolean()
     notes = fields.String(allow_none=True)
     archived = fields.Boolean()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class ProductOut(Schema):
@@ -240,4 +240,4 @@ class ProductOut(Schema):
     stocked = fields.Boolean()
     reorder_point = DecimalString(places=3)
     archived = fields.Boolean()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()

@@ -141,7 +141,7 @@ class OrderSchema(Schema):
 
 # --- how the API (and webhooks) write orders, and the API's input documents ----------------------
 
-from distretto.sdk import CustomFields, DecimalString  # noqa: E402 - API schemas below only
+from distretto.sdk import CustomFields, DecimalString, UtcDateTime  # noqa: E402 - API schemas below only
 
 
 class OrderLineOut(Schema):
@@ -177,7 +177,7 @@ class OrderOut(Schema):
     total = DecimalString(places=2)
     custom = fields.Dict()
     archived = fields.Boolean()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     version = fields.Integer()
     lines = fields.List(fields.Nested(OrderLineOut))
 

@@ -9,6 +9,7 @@ from distretto.platform.api.problems import Problem
 from distretto.platform.api.resources import (
     CustomFields,
     DecimalString,
+    UtcDateTime,
     check_if_match,
     custom_field_filters,
     etag_of,
@@ -25,6 +26,7 @@ __all__ = [
     "ApiBlueprint",
     "CustomFields",
     "DecimalString",
+    "UtcDateTime",
     "Problem",
     "api_blueprint",
     "check_if_match",

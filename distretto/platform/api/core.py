@@ -27,7 +27,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from limits import parse
 from marshmallow import ValidationError
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
 from distretto.platform.api.models import IdempotencyKey
 from distretto.platform.api.problems import Problem, problem_response, validation_problem
@@ -56,6 +56,10 @@ class ApiBlueprint(SmorestBlueprint):
         from distretto.platform.workflow import TransitionRefused
 
         self.register_error_handler(TransitionRefused, _transition_refused)
+        # a value the database cannot hold (a 30-digit id, a NUL in a text) is bad input
+        self.register_error_handler(OverflowError, _unstorable)
+        self.register_error_handler(DataError, _unstorable)
+        self.register_error_handler(StatementError, _statement_error)
 
     def body(self, schema: Any, *, description: str | None = None, example: Any = None) -> Any:
         """Document the JSON request body (the view reads it with ``json_body()``)."""
@@ -85,6 +89,19 @@ def api_blueprint(module: str, import_name: str, description: str = "") -> ApiBl
         url_prefix=f"{API_PREFIX}/<tenant>/{module}",
         description=description,
     )
+
+
+def _unstorable(error: Exception) -> Response:
+    db.session.rollback()
+    return problem_response(
+        422, "A value is out of range or cannot be stored.", code="out_of_range"
+    )
+
+
+def _statement_error(error: StatementError) -> Response:
+    if isinstance(error.orig, (OverflowError, ValueError)) or isinstance(error, DataError):
+        return _unstorable(error)
+    raise error
 
 
 def _transition_refused(error: Any) -> Response:
@@ -131,9 +148,15 @@ def init_app(app: Flask) -> None:
 # --- per request -----------------------------------------------------------------------
 
 
+MAX_ID = 2**63 - 1
+
+
 def _before_api_request() -> Response | None:
     if not is_api_resource() or g.get("tenant") is None:
         return None
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not 0 < value <= MAX_ID:
+            raise Problem(404, "No such resource.")
     identity = g.get("api_token")
     if identity is not None:
         from distretto.platform.api.tokens import touch

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -59,6 +60,15 @@ def json_body(schema: Schema | type[Schema] | None = None) -> dict[str, Any]:
 def merge_patch(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
     """The full input of an update: the stored values with the PATCH body's on top."""
     return {**current, **patch}
+
+
+class UtcDateTime(fields.DateTime):
+    """A moment as RFC 3339 with its offset: the database keeps UTC without one."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class DecimalString(fields.Decimal):
