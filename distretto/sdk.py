@@ -35,23 +35,6 @@ from distretto.platform.api import (
     respond,
 )
 from distretto.platform.charts import Chart, ChartPoint
-from distretto.platform.api import (
-    ApiBlueprint,
-    CustomFields,
-    DecimalString,
-    Problem,
-    api_blueprint,
-    check_if_match,
-    custom_field_filters,
-    etag_of,
-    json_body,
-    list_args,
-    locked,
-    merge_patch,
-    page_schema,
-    paginate,
-    respond,
-)
 from distretto.platform.context import current_tenant, current_tenant_id, tenant_context
 from distretto.platform.dashboard import Widget, WidgetItem
 from distretto.platform.db import BigId, TenantOwned, db, tenant_ref, utcnow
