@@ -61,6 +61,8 @@ class Receiver:
                 )
                 status = receiver.statuses.pop(0) if receiver.statuses else receiver.default
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/elsewhere")
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
                 self.wfile.write(b"ok" if status < 300 else b"receiver is down for maintenance")
@@ -415,6 +417,7 @@ def test_private_addresses_are_refused_unless_allowed(app, tenant_client, receiv
     app.config["WEBHOOKS_ALLOW_PRIVATE"] = False
     path = f"/{tenant.slug}/settings/webhooks/new"
     for url in (
+        f"http://localhost:{receiver.server.server_address[1]}/x",
         "http://127.0.0.1:9/x",
         "http://10.1.2.3/x",
         "http://[::1]/x",
@@ -549,3 +552,14 @@ def test_shipping_an_order_publishes_shipment_shipped(make_tenant, receiver, dra
         if d["event"] == "order.state_changed"
     ]
     assert changes == [("draft", "confirmed"), ("confirmed", "shipped")]
+
+
+def test_a_redirect_is_an_answer_not_followed_and_retried(tenant_client, receiver, drain):
+    _client, tenant, _user = tenant_client("admin", modules=MODULES)
+    subscribe(tenant, receiver.url, ["order.created"])
+    receiver.statuses = [302]
+    sales_order(tenant)
+    drain()
+    assert [r["path"] for r in receiver.requests] == ["/hooks/distretto"]
+    [delivery] = deliveries(tenant)
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("pending", 1, 302)
