@@ -234,6 +234,8 @@ def test_import_refuses_unknown_modules_and_taken_slugs(
     zipfile.ZipFile(empty, "w").close()
     with pytest.raises(ImportRefused, match="not a firm export"):
         import_firm(io.BytesIO(empty.getvalue()), "altra")
+    with pytest.raises(ImportRefused, match="not a zip file"):
+        import_firm(io.BytesIO(b"tenant_id,name\n1,x\n"), "altra")
 
 
 def test_import_into_a_second_installation(

@@ -34,9 +34,7 @@ def firms_export(slug: str, file: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--slug", required=True, help="Address name of the new firm.")
 @click.option("--name", "legal_name", default=None, help="Legal name (default: the exported one).")
-@click.option(
-    "--invite-missing", is_flag=True, help="Invite members who have no account here yet."
-)
+@click.option("--invite-missing", is_flag=True, help="Invite members who have no account here yet.")
 @transactional
 def firms_import(file: str, slug: str, legal_name: str | None, invite_missing: bool) -> None:
     """Create the new firm --slug from the export FILE (checked in full before writing)."""
@@ -47,6 +45,8 @@ def firms_import(file: str, slug: str, legal_name: str | None, invite_missing: b
     except ImportRefused as exc:
         raise CommandFailed(f"import refused, nothing written: {exc}") from exc
     click.echo(f"imported {report.tenant.slug}: {sum(report.rows.values())} rows")
+    for table, reasons in sorted(report.skipped.items()):
+        click.echo(f"  {table}: {len(reasons)} rows left out ({reasons[0]})")
     for email, role in report.missing_users:
         state = "invited" if email in report.invited else "no account here, not a member"
         click.echo(f"  {email} ({role}): {state}")

@@ -65,6 +65,7 @@ from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy import LargeBinary, Numeric, bindparam, insert, inspect, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.schema import Column, Table, UniqueConstraint
 from sqlalchemy.types import Boolean, Date, DateTime, Integer, Time
 
@@ -535,6 +536,7 @@ class ImportReport:
     members: list[str] = field(default_factory=list)
     missing_users: list[tuple[str, str]] = field(default_factory=list)  # (email, role)
     invited: list[str] = field(default_factory=list)
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # table -> why each row was left
 
 
 def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
@@ -551,8 +553,7 @@ def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
     found = manifest.get("format") if isinstance(manifest, dict) else None
     if found != FORMAT_VERSION:
         raise ImportRefused(
-            f"unsupported export format {found!r}"
-            f" (this platform reads format {FORMAT_VERSION})"
+            f"unsupported export format {found!r} (this platform reads format {FORMAT_VERSION})"
         )
     try:
         parts = [
@@ -609,7 +610,11 @@ def import_firm(
     from distretto.tenants.models import Tenant, TenantStatus
     from distretto.tenants.services import check_slug, normalise_vat
 
-    with zipfile.ZipFile(source) as archive:
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportRefused(f"not a zip file ({exc})") from exc
+    with archive:
         manifest = read_manifest(archive)
         missing = [m for m in manifest.get("modules", {}) if m not in registry.modules]
         if missing:
@@ -646,7 +651,13 @@ def import_firm(
         db.session.flush()
         report = ImportReport(tenant=tenant)
         with tenant_context(tenant):
-            _Importer(archive, manifest, plans, tenant, report).run()
+            try:
+                _Importer(archive, manifest, plans, tenant, report).run()
+            except SQLAlchemyError as exc:
+                reason = getattr(exc, "orig", None) or exc
+                raise ImportRefused(
+                    f"the rows do not fit this installation's schema: {reason}"
+                ) from exc
             invalidate_enabled_cache()
     if invite_missing and report.missing_users:
         from distretto.tenants.services import invite
@@ -742,13 +753,16 @@ class _Importer:
                     row[name] = None  # forward reference within the table: patched afterwards
                     self.late.append((plan.name, name, local_id, ("self", value), record))
                 else:
-                    row[name] = self.maps[target][value]
+                    row[name] = self.maps[target].get(value)
+                    if row[name] is None and not column.nullable:
+                        return self._skip(plan, f"its {name} was not imported")
             elif name in plan.user_refs:
                 row[name] = None if value is None else self.users.get(value.lower())
                 if value is not None and row[name] is None and not column.nullable:
                     if plan.name == "memberships":
                         self.report.missing_users.append((value, record.get("role", "staff")))
-                    return None
+                        return None
+                    return self._skip(plan, f"{value} has no account here")
             elif name in plan.loose_refs or name in plan.json_refs:
                 row[name] = _typed(value, column) if name in plan.loose_refs else value
                 if value is not None:
@@ -762,6 +776,10 @@ class _Importer:
         if plan.name == "audit_entries":
             self._seal(row)
         return row
+
+    def _skip(self, plan: TablePlan, reason: str) -> None:
+        self.report.skipped.setdefault(plan.name, []).append(reason)
+        return None
 
     def _seal(self, row: dict[str, Any]) -> None:
         from distretto.platform.audit import GENESIS, AuditEntry, compute_hash
