@@ -174,3 +174,34 @@ def test_concurrent_updates_with_the_same_etag_one_wins(
     for thread in threads:
         thread.join()
     assert sorted(results) == [200, 412]
+
+
+def test_concurrent_repeats_of_one_idempotency_key_create_one_order(
+    app: Any, firm: Any, make_token: Any
+) -> None:
+    from distretto.modules.orders.models import Order
+    from tests.api.conftest import ALL_ORDERS, new_customer, order_body
+
+    secret = make_token(firm, ALL_ORDERS)
+    api = Api(app.test_client(), secret, firm.base)
+    body = order_body(api, new_customer(api)["id"])
+    results: list[int] = []
+    start = threading.Barrier(3)
+
+    def create() -> None:
+        with app.app_context():
+            client = Api(app.test_client(), secret, firm.base)
+            start.wait()
+            response = client.post("/orders/sales", body, headers={"Idempotency-Key": "k-1"})
+            results.append(response.status_code)
+
+    threads = [threading.Thread(target=create) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 201 in results
+    assert set(results) <= {201, 409}  # 409: "being processed, retry" when it raced the first
+    with tenant_context(firm.tenant):
+        assert len(db.session.execute(select(Order)).scalars().all()) == 1
+        db.session.commit()
