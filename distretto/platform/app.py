@@ -94,9 +94,6 @@ def _import_models() -> None:
     import distretto.platform.numbering
     import distretto.platform.outbox
     import distretto.platform.usage
-    import distretto.platform.usage
-    import distretto.platform.usage
-    import distretto.platform.usage
     import distretto.platform.webhooks
     import distretto.platform.workflow.engine
     import distretto.tenants.district_templates

@@ -217,48 +217,6 @@ def _check_user_quota(tenant: Tenant, *, except_email: str) -> None:
         raise TenantError(str(exc), "email") from exc
 
 
-def _check_user_quota(tenant: Tenant, *, except_email: str) -> None:
-    """Members plus pending invitations may not pass the firm's user quota.
-
-    A pending invitation to ``except_email`` is not counted: it is being
-    replaced, or redeemed by the membership about to be added.
-    """
-    from distretto.platform.quotas import QuotaExceeded, check_users
-
-    try:
-        check_users(tenant, except_email=except_email)
-    except QuotaExceeded as exc:
-        raise TenantError(str(exc), "email") from exc
-
-
-def _check_user_quota(tenant: Tenant, *, except_email: str) -> None:
-    """Members plus pending invitations may not pass the firm's user quota.
-
-    A pending invitation to ``except_email`` is not counted: it is being
-    replaced, or redeemed by the membership about to be added.
-    """
-    from distretto.platform.quotas import QuotaExceeded, check_users
-
-    try:
-        check_users(tenant, except_email=except_email)
-    except QuotaExceeded as exc:
-        raise TenantError(str(exc), "email") from exc
-
-
-def _check_user_quota(tenant: Tenant, *, except_email: str) -> None:
-    """Members plus pending invitations may not pass the firm's user quota.
-
-    A pending invitation to ``except_email`` is not counted: it is being
-    replaced, or redeemed by the membership about to be added.
-    """
-    from distretto.platform.quotas import QuotaExceeded, check_users
-
-    try:
-        check_users(tenant, except_email=except_email)
-    except QuotaExceeded as exc:
-        raise TenantError(str(exc), "email") from exc
-
-
 @dataclass
 class SentInvitation:
     invitation: Invitation
@@ -299,9 +257,6 @@ def invite(
         ).first()
         if already is not None:
             raise TenantError(_("%(email)s is already a member.", email=email), "email")
-        _check_user_quota(tenant, except_email=email)
-        _check_user_quota(tenant, except_email=email)
-        _check_user_quota(tenant, except_email=email)
         _check_user_quota(tenant, except_email=email)
         now = utcnow()
         db.session.execute(

@@ -87,7 +87,5 @@ import distretto.testing.lists_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.api_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.settings_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.usage_routes  # noqa: E402, F401 - registers on import
-import distretto.testing.usage_routes  # noqa: E402, F401 - registers on import
-import distretto.testing.usage_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.ux_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.webhooks_routes  # noqa: E402, F401 - registers on import
