@@ -256,6 +256,13 @@ def _scope_orm_statement(state: ORMExecuteState) -> None:
                 "wrap the work in tenant_context(tenant)"
             )
         return
+    if state.is_column_load:
+        # Refreshing an object already in the session (expired attributes, or
+        # session.get() of a known identity): SQLAlchemy does not apply loader
+        # criteria to these loads, and the identity map only holds this
+        # tenant's objects (TenantSession._identity_lookup, _check_loaded_row).
+        # Adding the option anyway would only defeat the statement cache.
+        return
     # A mapped column's FROM is the bare table, so a table counts as Core-only
     # when nothing in the statement reaches it through a mapped class.
     tables = list(_tenant_tables_in(state.statement))
