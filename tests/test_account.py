@@ -166,3 +166,18 @@ def test_the_account_page_needs_a_signed_in_person(app):
     response = app.test_client().get("/account")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_workflow_condition_problems_are_in_the_readers_language(app):
+    from flask_babel import force_locale
+
+    from distretto.platform.workflow.conditions import validate
+
+    condition = {"field": "colour", "op": "==", "value": "red"}
+    with force_locale("it"):
+        (problem,) = validate(condition, {"total": "decimal"})
+        assert problem.startswith("condition: campo")
+        assert "sconosciuto" in problem
+        assert "'colour'" in problem
+    with force_locale("en"):
+        assert validate(condition, {"total": "decimal"}) == ["condition: unknown field 'colour'"]

@@ -3,6 +3,7 @@
 import copy
 
 import pytest
+from flask_babel import force_locale
 
 from distretto.platform import customfields, workflow
 from distretto.platform.context import tenant_context
@@ -22,7 +23,7 @@ def problems_of(data) -> list[str]:
 @pytest.fixture
 def firm(make_tenant):
     tenant = make_tenant(modules=["sample"])
-    with tenant_context(tenant):
+    with tenant_context(tenant), force_locale("en"):  # problems are in the reader's language
         yield tenant
 
 

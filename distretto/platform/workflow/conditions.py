@@ -18,6 +18,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext as _
+
 FIELD_TYPES = ("text", "long_text", "integer", "decimal", "date", "boolean", "choice")
 
 OPERATORS: dict[str, str] = {
@@ -61,17 +63,23 @@ def operators_for(field_type: str) -> list[str]:
     return result
 
 
-def _number(value: Any, what: str) -> Decimal:
+def _not_a(value: Any, whole: bool) -> str:
+    if whole:
+        return _("%(value)s is not a whole number", value=repr(value))
+    return _("%(value)s is not a number", value=repr(value))
+
+
+def _number(value: Any, whole: bool = False) -> Decimal:
     if isinstance(value, bool) or isinstance(value, list | dict | tuple | set):
-        raise ValueError(f"{value!r} is not {what}")
+        raise ValueError(_not_a(value, whole))
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation as exc:
-        raise ValueError(f"{value!r} is not {what}") from exc
+        raise ValueError(_not_a(value, whole)) from exc
     if not number.is_finite():
-        raise ValueError(f"{value!r} is not {what}")
+        raise ValueError(_not_a(value, whole))
     if number and number.adjusted() >= MAX_INTEGER_DIGITS:
-        raise ValueError(f"{value!r} is too large")
+        raise ValueError(_("%(value)s is too large", value=repr(value)))
     return number
 
 
@@ -83,11 +91,11 @@ def coerce(value: Any, field_type: str) -> Any:
     if value is None or (isinstance(value, str) and value.strip() == ""):
         return None
     if field_type == "decimal":
-        return _number(value, "a number")
+        return _number(value)
     if field_type == "integer":
-        number = _number(value, "a whole number")
+        number = _number(value, whole=True)
         if number != number.to_integral_value():
-            raise ValueError(f"{value!r} is not a whole number")
+            raise ValueError(_not_a(value, whole=True))
         return int(number)
     if field_type == "date":
         if isinstance(value, datetime):
@@ -95,11 +103,11 @@ def coerce(value: Any, field_type: str) -> Any:
         if isinstance(value, date):
             return value
         if not isinstance(value, str):
-            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+            raise ValueError(_("%(value)s is not a date (YYYY-MM-DD)", value=repr(value)))
         try:
             return date.fromisoformat(value.strip())
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+            raise ValueError(_("%(value)s is not a date (YYYY-MM-DD)", value=repr(value))) from exc
     if field_type == "boolean":
         if isinstance(value, bool):
             return value
@@ -109,12 +117,12 @@ def coerce(value: Any, field_type: str) -> Any:
                 return True
             if text in _FALSE:
                 return False
-        raise ValueError(f"{value!r} is not yes/no")
+        raise ValueError(_("%(value)s is not yes/no", value=repr(value)))
     if field_type in ("text", "long_text", "choice"):
         if isinstance(value, list | dict | tuple | set):
-            raise ValueError(f"{value!r} is not text")
+            raise ValueError(_("%(value)s is not text", value=repr(value)))
         return str(value)
-    raise ValueError(f"unknown field type {field_type!r}")
+    raise ValueError(_("unknown field type %(type)s", type=repr(field_type)))
 
 
 def validate(
@@ -125,49 +133,81 @@ def validate(
     ``None`` at the top means "no condition"; inside all/any/not it is an error.
     """
     if depth > MAX_DEPTH:
-        return [f"{where}: nested too deeply (at most {MAX_DEPTH} levels)"]
+        return [f"{where}: " + _("nested too deeply (at most %(num)d levels)", num=MAX_DEPTH)]
     if condition is None:
-        return [] if depth == 0 else [f"{where}: must be a condition, not null"]
+        return [] if depth == 0 else [f"{where}: " + _("must be a condition, not null")]
     if not isinstance(condition, dict):
-        return [f"{where}: must be an object"]
+        return [f"{where}: " + _("must be an object")]
     combinators = [k for k in ("all", "any", "not") if k in condition]
     if combinators:
         if len(condition) != 1:
-            return [f"{where}: '{combinators[0]}' cannot be mixed with other keys"]
+            return [
+                f"{where}: "
+                + _("%(key)s cannot be mixed with other keys", key=repr(combinators[0]))
+            ]
         key = combinators[0]
         if key == "not":
             return validate(condition["not"], fields, f"{where}.not", depth + 1)
         items = condition[key]
         if not isinstance(items, list) or not items:
-            return [f"{where}.{key}: must be a non-empty list"]
+            return [f"{where}.{key}: " + _("must be a non-empty list")]
         problems: list[str] = []
         for index, item in enumerate(items):
             problems += validate(item, fields, f"{where}.{key}[{index}]", depth + 1)
         return problems
     unknown = set(condition) - {"field", "op", "value"}
     if unknown:
-        return [f"{where}: unknown keys {sorted(unknown)}"]
+        return [f"{where}: " + _("unknown keys %(keys)s", keys=sorted(unknown))]
     field = condition.get("field")
     op = condition.get("op")
     if not isinstance(field, str) or field not in fields:
-        return [f"{where}: unknown field {field!r}"]
+        return [f"{where}: " + _("unknown field %(field)s", field=repr(field))]
     if not isinstance(op, str) or op not in OPERATORS:
-        return [f"{where}: unknown operator {op!r} (use one of {', '.join(OPERATORS)})"]
+        return [
+            f"{where}: "
+            + _(
+                "unknown operator %(op)s (use one of %(ops)s)",
+                op=repr(op),
+                ops=", ".join(OPERATORS),
+            )
+        ]
     field_type = fields[field]
     if field_type not in FIELD_TYPES:
-        return [f"{where}: field {field!r} has unknown type {field_type!r}"]
+        return [
+            f"{where}: "
+            + _(
+                "field %(field)s has unknown type %(type)s",
+                field=repr(field),
+                type=repr(field_type),
+            )
+        ]
     if op in _UNARY:
         return []
     if op in _ORDERED and field_type not in _ORDERED_TYPES:
-        return [f"{where}: {op!r} compares numbers or dates, but {field!r} is {field_type}"]
+        return [
+            f"{where}: "
+            + _(
+                "%(op)s compares numbers or dates, but %(field)s is %(type)s",
+                op=repr(op),
+                field=repr(field),
+                type=field_type,
+            )
+        ]
     if op == "contains" and field_type not in _TEXT_TYPES:
-        return [f"{where}: 'contains' works on text, but {field!r} is {field_type}"]
+        return [
+            f"{where}: "
+            + _(
+                "'contains' works on text, but %(field)s is %(type)s",
+                field=repr(field),
+                type=field_type,
+            )
+        ]
     if "value" not in condition:
-        return [f"{where}: operator {op!r} needs a value"]
+        return [f"{where}: " + _("operator %(op)s needs a value", op=repr(op))]
     value = condition["value"]
     if op in _LISTS:
         if not isinstance(value, list) or not value:
-            return [f"{where}: {op!r} needs a non-empty list of values"]
+            return [f"{where}: " + _("%(op)s needs a non-empty list of values", op=repr(op))]
         values = value
     else:
         values = [value]
@@ -175,11 +215,18 @@ def validate(
         try:
             typed = coerce(item, field_type)
         except ValueError as exc:
-            return [f"{where}: value for {field!r}: {exc}"]
+            return [
+                f"{where}: " + _("value for %(field)s: %(problem)s", field=repr(field), problem=exc)
+            ]
         if typed is None:
             return [
-                f"{where}: operator {op!r} on {field!r} needs a value "
-                "(use is_empty to test for no value)"
+                f"{where}: "
+                + _(
+                    "operator %(op)s on %(field)s needs a value "
+                    "(use is_empty to test for no value)",
+                    op=repr(op),
+                    field=repr(field),
+                )
             ]
     return []
 
