@@ -15,6 +15,7 @@ from distretto.platform.db import db
 from distretto.tenants import district_templates
 from distretto.tenants.district_templates import DistrictTemplate, TemplateAdoption
 from distretto.testing.plugin import csrf_token
+from tests.test_migrations import cli, fresh_app, fresh_database  # noqa: F401 - fixtures
 
 
 def english(client):
@@ -174,3 +175,54 @@ def test_template_pages_are_for_operators_only(tenant_client, published):
     assert versions("tessile") == [1]
     anonymous = english(client.application.test_client())
     assert anonymous.get("/operator/templates").status_code == 302
+
+
+def test_upgrading_to_0007_records_the_versions_firms_had_already_applied(fresh_app):  # noqa: F811
+    """The migration backfills the global adoptions from each firm's own records."""
+    from sqlalchemy import create_engine, text
+
+    assert cli(fresh_app, "db", "upgrade", "--revision", "0006_support_access").exit_code == 0
+    engine = create_engine(fresh_app.config["MIGRATION_DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            for tenant_id, slug in ((1, "prima"), (2, "seconda"), (3, "terza")):
+                conn.execute(
+                    text(
+                        "INSERT INTO tenants (id, slug, legal_name, vat_number, status, "
+                        "default_locale, settings, created_at) VALUES (:id, :slug, :slug, "
+                        "'01234567897', 'active', 'it', '{}', CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": tenant_id, "slug": slug},
+                )
+            for tenant_id, name, version, day in (
+                (1, "tessile", 1, 1),
+                (1, "tessile", 2, 2),  # applied again later: the newer version counts
+                (2, "tessile", 1, 1),
+                (2, "meccanica-contoterzi", 3, 2),
+            ):
+                if conn.dialect.name == "postgresql":
+                    conn.execute(
+                        text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)}
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO applied_templates (tenant_id, template_name, "
+                        "template_version, skipped, applied_at) VALUES (:t, :n, :v, '[]', :at)"
+                    ),
+                    {"t": tenant_id, "n": name, "v": version, "at": f"2026-01-0{day} 10:00:00"},
+                )
+        assert cli(fresh_app, "db", "upgrade").exit_code == 0
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT tenant_id, template_name, template_version FROM template_adoptions "
+                    "ORDER BY tenant_id, template_name"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        (1, "tessile", 2),
+        (2, "meccanica-contoterzi", 3),
+        (2, "tessile", 1),
+    ]
