@@ -17,7 +17,7 @@ calls :func:`render` from its view function. The platform then gives the firm:
 
 Large lists stay fast: the page reads ``per_page`` rows through an indexed sort
 (every sort ends with a unique tiebreak), and the count stops at
-:data:`COUNT_CAP` (a firm with 100,000 orders sees "more than 10,000") rather
+:data:`COUNT_CAP` (a firm with 100,000 orders sees "more than 1,000") rather
 than counting every row on every page.
 
 The chosen columns of a user are kept as that user's unnamed :class:`SavedView`
@@ -46,7 +46,7 @@ from distretto.platform.context import current_actor_id
 from distretto.platform.db import BigId, TenantOwned, db, utcnow
 from distretto.platform.workflow.conditions import coerce
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 EXPORT_MAX_ROWS = 100_000
 PER_PAGE_CHOICES = (25, 50, 100)
 #: Query arguments that are not part of a saved filter.

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from distretto.modules.catalog.models import Party, Product
 from distretto.modules.inventory import imports as _imports  # noqa: F401 - registers its CSV imports
-from distretto.modules.inventory import services
+from distretto.modules.inventory import lists, services
 from distretto.modules.inventory.forms import (
     AdjustForm,
     CountForm,
@@ -33,7 +33,14 @@ from distretto.modules.inventory.models import (
 from distretto.modules.inventory.printing import transport_document_pdf
 from distretto.platform.forms import select_choices
 from distretto.platform.listing import like_pattern, paginate
-from distretto.sdk import current_role, db, permission_required, tenant_blueprint, workflow
+from distretto.sdk import (
+    current_role,
+    db,
+    listviews,
+    permission_required,
+    tenant_blueprint,
+    workflow,
+)
 
 bp = tenant_blueprint("inventory", __name__, "/inventory", template_folder="templates")
 
@@ -152,27 +159,7 @@ def product_moves(product_id: int) -> Any:
 @bp.get("/shipments")
 @permission_required("inventory.view")
 def shipments() -> Any:
-    query = select(Shipment)
-    q = request.args.get("q")
-    if q:
-        pattern = like_pattern(q.strip())
-        query = query.where(
-            Shipment.number.ilike(pattern, escape="\\")
-            | Shipment.source_number.ilike(pattern, escape="\\")
-        )
-    page = paginate(
-        query,
-        request.args,
-        {"date": [Shipment.shipment_date, Shipment.id], "number": Shipment.number},
-        "-date",
-    )
-    parties = _parties({s.party_id for s in page.items})
-    return render_template(
-        "inventory/shipments.html",
-        page=page,
-        parties=parties,
-        workflow_versions=_workflow_versions(page.items),
-    )
+    return listviews.render(lists.SHIPMENTS, "inventory/shipments.html")
 
 
 def _workflow_versions(documents: Any) -> list[Any]:
