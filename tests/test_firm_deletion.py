@@ -6,6 +6,7 @@ modules included) and its row; another firm's rows are all still there.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -115,7 +116,7 @@ def test_only_the_owner_may_export_or_ask_for_deletion(
 
 
 def test_purge_after_the_date_removes_every_row_of_that_firm_only(
-    app: Any, make_tenant: Any, make_user: Any
+    app: Any, make_tenant: Any, make_user: Any, caplog: Any
 ) -> None:
     leaving, _owner = _firm_with_data(make_tenant, make_user, "ditta-via")
     staying, _other = _firm_with_data(make_tenant, make_user, "ditta-resta")
@@ -133,9 +134,11 @@ def test_purge_after_the_date_removes_every_row_of_that_firm_only(
     row = db.session.get(Tenant, leaving_id)
     row.delete_after = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    result = runner.invoke(args=["firms", "purge"])
+    with caplog.at_level(logging.WARNING, logger="distretto.lifecycle"):
+        result = runner.invoke(args=["firms", "purge"])
     assert result.exit_code == 0, result.output
     assert "purged ditta-via" in result.output
+    assert any("firm purged slug=ditta-via" in r.getMessage() for r in caplog.records)
 
     assert firm_row_count(leaving_id) == 0
     assert _tenant("ditta-via") is None
