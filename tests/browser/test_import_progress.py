@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import expect, seed_firm, shoot, sign_in
+from tests.browser.helpers import axe_violations, expect, seed_firm, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,7 @@ def run_worker_batch() -> int:
 
 def test_import_shows_its_progress_and_the_rows_with_errors(page, make_tenant, make_user):
     firm = seed_firm(make_tenant, "meccanica-rossi", "Meccanica Rossi S.r.l.")
-    admin = make_user(firm, "admin")
+    admin = make_user(firm, "admin", name="Giulia Bianchi")
     sign_in(page, admin)
     page.goto(f"/{firm.slug}/imports/customers")
     page.get_by_label("CSV file").set_input_files(
@@ -70,4 +70,5 @@ def test_import_shows_its_progress_and_the_rows_with_errors(page, make_tenant, m
     errors = page.locator("#import-errors tbody tr")
     expect(errors).to_have_count(len(BAD))
     assert "vat_number" in errors.first.inner_text()
+    assert not axe_violations(page)
     shoot(page, "import-done")
