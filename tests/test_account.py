@@ -181,3 +181,26 @@ def test_workflow_condition_problems_are_in_the_readers_language(app):
         assert "'colour'" in problem
     with force_locale("en"):
         assert validate(condition, {"total": "decimal"}) == ["condition: unknown field 'colour'"]
+
+
+def test_custom_field_values_read_in_the_readers_format(tenant_client):
+    from datetime import date
+
+    from flask_babel import force_locale
+
+    from distretto.platform import customfields
+
+    client, tenant, _user = _italian_firm_with_an_order(tenant_client)
+    with tenant_context(tenant), force_locale("en"):
+        customfields.define("sales_order", {"name": "weight", "label": "Weight", "type": "decimal"})
+        customfields.define("sales_order", {"name": "due", "label": "Due", "type": "date"})
+        customfields.define("sales_order", {"name": "urgent", "label": "Urgent", "type": "boolean"})
+        order = orders.order_query("sale").execution_options()
+        order = db.session.execute(order).scalars().first()
+        order.custom = {"weight": "1234.5", "due": "2026-03-05", "urgent": True}
+        db.session.commit()
+        order_id = order.id
+    html = client.get(f"/{tenant.slug}/orders/sales/{order_id}").get_data(as_text=True)
+    assert "1.234,5" in html
+    assert date(2026, 3, 5).strftime("%d/%m/%y") in html
+    assert ">sì<" in html

@@ -312,3 +312,27 @@ def test_the_dashboard_runs_the_same_few_statements_for_3_or_12_of_everything(te
     assert count_of(html, "invoicing-overdue") == 12
     assert count_of(html, "invoicing-drafts") == 12
     assert count_of(html, "inventory-low_stock") == 12
+
+
+def test_the_reports_page_draws_the_years_revenue_with_the_same_chart(tenant_client):
+    client, tenant = _firm(tenant_client, modules=["catalog", "invoicing"])
+    today = date.today()
+    with tenant_context(tenant):
+        rate = catalog.vat_rate_by_code("22").id
+        invoice = invoicing.create_invoice(
+            {
+                "party_id": _customer().id,
+                "issue_date": today,
+                "lines": [
+                    {"description": "L", "quantity": "1", "unit_price": "777", "vat_rate_id": rate}
+                ],
+            }
+        )
+        workflow.apply(invoice, "invoice", "issue", role="owner")
+        db.session.commit()
+    html = client.get(f"/{tenant.slug}/invoicing/reports?year={today.year}").get_data(as_text=True)
+    assert 'id="revenue-chart"' in html
+    assert "<desc id=" in html
+    with force_locale("en"):
+        assert html.count(money(Decimal("777"))) >= 2  # the bar's tooltip and the table
+    assert html.count('<tr><th scope="row"') == 12

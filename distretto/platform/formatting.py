@@ -16,6 +16,46 @@ def money(value: Decimal | int | float | None, currency: str = "EUR") -> str:
     return f"{format_decimal(Decimal(value), format='#,##0.00')} {currency}"
 
 
+def number(value: Any) -> str:
+    """A number in the reader's format (1.234,5 in Italian); text holding a number too."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except ArithmeticError:
+            return value
+    return format_decimal(value)
+
+
+def field_value(value: Any, field_type: str | None = None) -> str:
+    """A custom field's value for reading: numbers, dates and yes/no in the reader's language.
+
+    Values come from JSON, so a date may be ISO text and a decimal a string:
+    ``field_type`` (the field's declared type) says how to read them.
+    """
+    from flask_babel import gettext
+
+    if value is None or value == "":
+        return "—"
+    if field_type == "boolean" or isinstance(value, bool):
+        if isinstance(value, str):
+            value = value.strip().lower() in ("true", "1", "yes", "si", "sì")
+        return gettext("yes") if value else gettext("no")
+    if field_type == "date" or isinstance(value, date):
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        return _date(value)
+    if field_type in ("decimal", "integer") or isinstance(value, Decimal | int | float):
+        return number(value if not isinstance(value, float) else str(value))
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
 def short_date(value: Any) -> str:
     """A date (or a datetime's date) in the reader's short format: 05/03/26 in Italian."""
     return _date(value)
@@ -23,7 +63,8 @@ def short_date(value: Any) -> str:
 
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["number"] = lambda v: "" if v is None else format_decimal(v)
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["field_value"] = field_value
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["svg_chart"] = _svg_chart

@@ -18,7 +18,7 @@ from typing import Any
 from flask_babel import format_date
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import case, extract, func, select
 from sqlalchemy.orm import selectinload
 
 from distretto.modules.catalog.models import Party, PaymentTerms, Product, VatRate
@@ -1041,11 +1041,21 @@ def vat_register(start: date, end: date) -> list[dict[str, Any]]:
 
 
 def revenue_per_month(year: int) -> list[tuple[int, Decimal]]:
+    """Taxable amount of the year's issued documents per month, credit notes negative.
+
+    Summed by the database (one statement, whatever the number of invoices).
+    """
+    month = extract("month", Invoice.issue_date)
+    signed = case(
+        (Invoice.document_kind == TD_CREDIT_NOTE, -Invoice.taxable_total),
+        else_=Invoice.taxable_total,
+    )
     rows = db.session.execute(
-        select(Invoice).where(Invoice.number.is_not(None), Invoice.year == year)
-    ).scalars()
+        select(month, func.sum(signed))
+        .where(Invoice.number.is_not(None), Invoice.year == year)
+        .group_by(month)
+    ).all()
     months = {m: Decimal("0.00") for m in range(1, 13)}
-    for invoice in rows:
-        sign = -1 if invoice.is_credit_note else 1
-        months[invoice.issue_date.month] += sign * Decimal(invoice.taxable_total)
+    for number, total in rows:
+        months[int(number)] += Decimal(total or 0)
     return sorted(months.items())

@@ -475,13 +475,31 @@ def received_detail(record_id: int) -> Any:
 @permission_required("invoicing.view")
 def reports() -> Any:
     year = request.args.get("year", type=int) or date.today().year
+    from flask_babel import format_date
+    from flask_babel import lazy_gettext as _l
+
+    from distretto.platform.formatting import money
+    from distretto.sdk import Chart, ChartPoint
+
     months = services.revenue_per_month(year)
-    peak = max((value for _m, value in months), default=Decimal(0)) or Decimal(1)
+    chart = Chart(
+        title=_l("Revenue per month, %(year)s", year=year),
+        description=_l(
+            "Taxable amount of issued invoices net of credit notes: %(total)s in total.",
+            total=money(sum((value for _m, value in months), Decimal(0))),
+        ),
+        points=[
+            ChartPoint(format_date(date(year, month, 1), "MMM"), value) for month, value in months
+        ],
+        label_heading=_l("Month"),
+        value_heading=_l("Revenue"),
+        value_format=money,
+    )
     return render_template(
         "invoicing/reports.html",
         year=year,
         months=months,
-        peak=peak,
+        revenue_chart=chart,
         form=ReportForm(formdata=None),
     )
 
