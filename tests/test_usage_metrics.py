@@ -97,7 +97,7 @@ def test_documents_created_this_month_are_counted_per_firm_and_type(
     overview = console.get("/operator/overview").get_data(as_text=True)
     documents_line = overview[overview.index('id="overview-documents"') :]
     assert documents_line.startswith('id="overview-documents">6')
-    assert "purchase_order: 2, sales_order: 4" in documents_line
+    assert "Purchase order: 2, Sales order: 4" in documents_line
 
 
 def test_a_rolled_back_order_counts_nothing(make_tenant):

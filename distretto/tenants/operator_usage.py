@@ -57,6 +57,14 @@ def megabytes(size: int | None) -> str:
     return f"{(size or 0) / quotas.MB:.1f}"
 
 
+def document_label(name: str) -> str:
+    """A document type's name in the reader's language (its code if no module has it now)."""
+    from distretto.platform.modules import registry
+
+    doc_type = registry.document_types.get(name)
+    return str(doc_type.label) if doc_type is not None else name
+
+
 @bp.get("/firms/<slug>/usage")
 @operator_required
 def firm_usage(slug: str) -> Any:
@@ -67,6 +75,7 @@ def firm_usage(slug: str) -> Any:
         tenant=tenant,
         usage=figures,
         megabytes=megabytes,
+        document_label=document_label,
         user_limit=quotas.max_users(tenant),
         storage_limit=quotas.max_storage_mb(tenant),
         api_rate=quotas.api_requests_per_minute(tenant),
@@ -173,7 +182,12 @@ def _warn_if_over(tenant: Tenant) -> None:
 @bp.get("/overview")
 @operator_required
 def overview() -> Any:
-    return render_template("operator/overview.html", figures=usage.overview(), megabytes=megabytes)
+    return render_template(
+        "operator/overview.html",
+        figures=usage.overview(),
+        megabytes=megabytes,
+        document_label=document_label,
+    )
 
 
 # --- district templates ----------------------------------------------------------------
