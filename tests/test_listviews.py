@@ -241,6 +241,9 @@ def test_customers_products_and_invoices_are_declared_lists(tenant_client):
         catalog.create_product(
             {"code": "F-1", "description": "Filato", "vat_rate_id": rate.id, "sale_price": "12,5"}
         )
+        catalog.create_product(
+            {"code": "F-2", "description": "=SUM(A1:A9)", "vat_rate_id": rate.id}
+        )
         db.session.commit()
     customers = client.get(f"/{tenant.slug}/catalog/customers?q=bianchi").get_data(as_text=True)
     assert "Filati Bianchi" in customers
@@ -251,6 +254,9 @@ def test_customers_products_and_invoices_are_declared_lists(tenant_client):
         io.BytesIO(client.get(f"/{tenant.slug}/lists/catalog.products/export.xlsx").data)
     ).active
     assert list(products.iter_rows(values_only=True))[1][:4] == ("F-1", "Filato", "pz", 12.5)
+    # text that looks like a formula stays text in the spreadsheet
+    formula = products.cell(row=3, column=2)
+    assert (formula.value, formula.data_type) == ("=SUM(A1:A9)", "s")
     archived = client.get(f"/{tenant.slug}/catalog/customers?archived=1").get_data(as_text=True)
     assert "Filati Bianchi" not in archived
     assert client.get(f"/{tenant.slug}/invoicing/invoices").status_code == 200

@@ -502,8 +502,7 @@ def _xlsx_value(value: Any, kind: str) -> Any:
             return Decimal(str(value))
         except ArithmeticError:
             return str(value)
-    text = str(value)
-    return "'" + text if text[:1] == "=" else text
+    return str(value)
 
 
 def export_xlsx(state: ListState) -> Response:
@@ -525,6 +524,8 @@ def export_xlsx(state: ListState) -> Response:
         row = []
         for column, value in zip(state.columns, values, strict=True):
             c = WriteOnlyCell(sheet, value=_xlsx_value(value, column.kind))
+            if c.data_type == "f":  # text that looks like a formula stays text
+                c.data_type = "s"
             number_format = formats.get(column.kind)
             if isinstance(value, datetime):
                 number_format = "DD/MM/YYYY HH:MM"
