@@ -424,3 +424,24 @@ def test_missing_recipient_code_and_pec_is_refused_with_where_to_fix(firm):
         assert "neither SDI code nor PEC" in str(refused.value)
         assert invoice.number is None
         assert invoice.state == "draft"
+
+
+def test_the_schema_check_names_the_line_and_element_of_a_violation(firm):
+    with tenant_context(firm):
+        invoice = issue(draft([line("10")]))
+        broken = invoice.xml_content.replace("<TipoDocumento>TD01<", "<TipoDocumento>TD99<")
+        errors = fatturapa.validate(broken)
+    assert len(errors) == 1
+    assert errors[0].startswith("line ")
+    assert "TipoDocumento" in errors[0]
+    assert "TD99" in errors[0]
+
+
+def test_the_schema_check_expands_no_entities_and_reads_no_network():
+    hostile = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b SYSTEM "http://127.0.0.1:9/secret">]><x>&a;&b;</x>'
+    )
+    errors = fatturapa.validate(hostile)
+    assert errors  # refused (not a FatturaElettronica), without fetching or expanding anything
+    assert "aaaaaaaaaa" not in " ".join(errors)

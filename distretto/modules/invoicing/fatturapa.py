@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-import xml.etree.ElementTree as ET  # noqa: S405 - we build XML; parsing goes through defusedxml-free xmlschema with limits
+import xml.etree.ElementTree as ET  # noqa: S405 - we only build XML here; see validate()
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -18,6 +18,11 @@ from typing import Any
 
 NAMESPACE = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "Schema_VFPR12_v1.2.3.xsd"
+# The W3C XML-DSig schema the FatturaPA schema imports without a location (DTD removed).
+DSIG_SCHEMA_PATH = Path(__file__).parent / "schema" / "xmldsig-core-schema.xsd"
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 GENERIC_NATURE = {"N2", "N3", "N6"}
 VALID_NATURE = {
     "N1",
@@ -55,14 +60,23 @@ _schema_lock = threading.Lock()
 
 
 def schema() -> Any:
-    """The FatturaPA XSD, parsed once (about a second) and shared."""
+    """The FatturaPA XSD compiled by libxml2 (lxml), once, with the XML-DSig schema beside it.
+
+    libxml2 validates an invoice in well under a millisecond, where a pure-Python
+    validator took tens: validation runs at every issue, inside the transaction.
+    """
     global _schema
     if _schema is None:
         with _schema_lock:
             if _schema is None:
-                import xmlschema
+                from lxml import etree
 
-                _schema = xmlschema.XMLSchema(str(SCHEMA_PATH))
+                parser = etree.XMLParser(resolve_entities=False, no_network=True)
+                document = etree.parse(str(SCHEMA_PATH), parser)
+                for element in document.getroot().iter(f"{{{XSD_NS}}}import"):
+                    if element.get("namespace") == DSIG_NS:
+                        element.set("schemaLocation", DSIG_SCHEMA_PATH.as_uri())
+                _schema = etree.XMLSchema(document)
     return _schema
 
 
@@ -397,14 +411,24 @@ def build(
 
 
 def validate(xml: str) -> list[str]:
-    """Schema errors of ``xml`` (empty when valid)."""
-    errors = []
-    for error in schema().iter_errors(xml):
-        path = getattr(error, "path", None) or ""
-        errors.append(f"{path}: {error.reason}" if path else str(error.reason))
-        if len(errors) >= 20:
-            break
-    return errors
+    """Schema errors of ``xml`` (empty when valid), each naming the line and the element.
+
+    The text is parsed without entities, DTDs or network access (received invoices
+    are untrusted input).
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    try:  # the text is already decoded: its declaration's encoding no longer applies
+        document = etree.fromstring(XML_DECLARATION.sub("", xml, count=1), parser)
+    except etree.XMLSyntaxError as exc:
+        return [f"line {exc.lineno}: {exc.msg}"]
+    validator = schema()
+    if validator.validate(document):
+        return []
+    return [f"line {error.line}: {error.message}" for error in list(validator.error_log)[:20]]
 
 
 def sdi_filename(vat_number: str, invoice_id: int) -> str:
