@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from distretto.modules.inventory import dashboard as home_widgets
 from distretto.modules.inventory import search as global_search
 from distretto.modules.inventory import services
+from distretto.modules.inventory.api import blp as api_bp
 from distretto.modules.inventory.models import (
     Location,
     ProductStock,
@@ -59,6 +60,7 @@ module = Module(
         StockCountLine,
     ),
     blueprint=bp,
+    api_blueprint=api_bp,
     permissions={
         "inventory.view": ("owner", "admin", "staff", "viewer"),
         "inventory.ship": ("owner", "admin", "staff"),

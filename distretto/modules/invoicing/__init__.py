@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from distretto.modules.invoicing import dashboard as home_widgets
 from distretto.modules.invoicing import search as global_search
 from distretto.modules.invoicing import services
+from distretto.modules.invoicing.api import blp as api_bp
 from distretto.modules.invoicing.models import (
     Invoice,
     InvoiceDue,
@@ -36,6 +37,7 @@ module = Module(
     requires=("catalog",),
     models=(Invoice, InvoiceLine, InvoiceDue, Payment, ReceivedInvoice),
     blueprint=bp,
+    api_blueprint=api_bp,
     permissions={
         "invoicing.view": ("owner", "admin", "staff", "viewer"),
         "invoicing.edit": ("owner", "admin", "staff"),

@@ -352,6 +352,50 @@ def replace_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> Invoice:
     return invoice
 
 
+DRAFT_FIELDS = ("party_id", "issue_date", "series", "payment_terms_id", "split_payment")
+
+
+def update_draft(invoice: Invoice, data: dict[str, Any]) -> Invoice:
+    """Change a draft's header and, when ``lines`` is given, replace its lines.
+
+    Only the keys present change (the API's PATCH); the totals are recomputed,
+    since the customer, the lines or split payment all move them.
+    """
+    ensure_editable(invoice)
+    party = (
+        _customer(data["party_id"])
+        if "party_id" in data
+        else db.session.get(Party, invoice.party_id)
+    )
+    invoice.party_id = party.id
+    if "issue_date" in data:
+        invoice.issue_date = data["issue_date"] or date.today()
+    if "series" in data:
+        series = (data["series"] or "").strip()
+        if len(series) > 10 or not numbering.SERIES_RE.match(series):
+            raise InvoiceError(_("A series is up to 10 letters, digits, -, _ or /."), "series")
+        invoice.series = series
+    if "payment_terms_id" in data:
+        terms = _payment_terms(data["payment_terms_id"], party)
+        invoice.payment_terms_id = terms.id if terms else None
+        invoice.payment_method = terms.method if terms else "MP05"
+    if "split_payment" in data:
+        invoice.split_payment = bool(data["split_payment"])
+    for key in ("causale", "notes"):
+        if key in data:
+            setattr(invoice, key, data[key] or None)
+    if "custom" in data:
+        invoice.custom = data["custom"]
+    if "lines" in data:
+        invoice.lines = _build_lines(data["lines"] or [], party)
+        if not invoice.lines:
+            raise InvoiceError(_("An invoice needs at least one line."), "lines")
+    recompute(invoice)
+    db.session.flush()
+    audit.record("invoice.updated", invoice, summary={"total": str(invoice.total)})
+    return invoice
+
+
 # --- from orders ----------------------------------------------------------------------------
 
 
