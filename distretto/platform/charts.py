@@ -75,7 +75,7 @@ def render_svg(chart: Chart, element_id: str | None = None) -> Markup:
         f'<svg xmlns="http://www.w3.org/2000/svg" role="{role}" id="{escape(base)}" '
         f'aria-labelledby="{escape(base)}-title {escape(base)}-desc" '
         f'viewBox="0 0 {width} {height}" width="100%" class="chart" '
-        f'preserveAspectRatio="xMinYMin meet">'
+        f'preserveAspectRatio="xMinYMin meet" font-family="system-ui, sans-serif">'
         f'<title id="{escape(base)}-title">{escape(chart.title)}</title>'
         f'<desc id="{escape(base)}-desc">{escape(description)}</desc>'
         f"{body}</svg>"
@@ -96,28 +96,32 @@ def _bar(x: float, y: float, w: float, h: float, point: ChartPoint, text: str) -
 
 def _vertical(chart: Chart) -> tuple[str, int, int]:
     count = max(len(chart.points), 1)
-    slot = 52
-    width, height, top, baseline = max(count * slot + 20, 200), 230, 16, 190
+    slot = 60
+    width, height, top, bottom = max(count * slot + 20, 500), 236, 16, 190
     values = [Decimal(p.value) for p in chart.points]
-    peak = max([abs(v) for v in values] + [Decimal(0)]) or Decimal(1)
-    scale = float(baseline - top) / float(peak)
+    highest = max([v for v in values if v > 0] + [Decimal(0)])
+    lowest = max([-v for v in values if v < 0] + [Decimal(0)])
+    span = (highest + lowest) or Decimal(1)
+    scale = float(bottom - top) / float(span)
+    baseline = top + float(highest) * scale if highest or lowest else bottom
     parts = [
-        f'<line x1="10" y1="{baseline}" x2="{width - 10}" y2="{baseline}" '
+        f'<line x1="10" y1="{_fmt(baseline)}" x2="{width - 10}" y2="{_fmt(baseline)}" '
         'stroke="#6c757d" stroke-width="1"/>'
     ]
     for index, point in enumerate(chart.points):
         h = abs(float(point.value)) * scale
-        x = 10 + index * slot + 8
-        parts.append(_bar(x, baseline - h, slot - 16, h, point, chart.value_format(point.value)))
+        x = 10 + index * slot + 10
+        y = baseline - h if point.value >= 0 else baseline
+        parts.append(_bar(x, y, slot - 20, h, point, chart.value_format(point.value)))
         parts.append(
-            f'<text x="{_fmt(x + (slot - 16) / 2)}" y="{baseline + 16}" font-size="11" '
+            f'<text x="{_fmt(x + (slot - 20) / 2)}" y="{bottom + 22}" font-size="13" '
             f'text-anchor="middle" fill="#212529">{escape(point.label)}</text>'
         )
     return "".join(parts), width, height
 
 
 def _horizontal(chart: Chart) -> tuple[str, int, int]:
-    row, label_width, bar_width = 28, 190, 330
+    row, label_width, bar_width = 34, 215, 290
     width = label_width + bar_width + 110
     height = max(len(chart.points), 1) * row + 10
     values = [Decimal(p.value) for p in chart.points]
@@ -127,15 +131,15 @@ def _horizontal(chart: Chart) -> tuple[str, int, int]:
     for index, point in enumerate(chart.points):
         y = 5 + index * row
         w = abs(float(point.value)) * scale
-        label = point.label if len(point.label) <= 28 else point.label[:27] + "…"
+        label = point.label if len(point.label) <= 22 else point.label[:21] + "…"
         text = chart.value_format(point.value)
         parts.append(
-            f'<text x="{label_width - 8}" y="{y + 17}" font-size="12" text-anchor="end" '
+            f'<text x="{label_width - 8}" y="{y + 21}" font-size="14" text-anchor="end" '
             f'fill="#212529">{escape(label)}</text>'
         )
         parts.append(_bar(label_width, y + 4, max(w, 1), row - 10, point, text))
         parts.append(
-            f'<text x="{_fmt(label_width + max(w, 1) + 6)}" y="{y + 17}" font-size="11" '
+            f'<text x="{_fmt(label_width + max(w, 1) + 6)}" y="{y + 21}" font-size="14" '
             f'fill="#212529">{escape(text)}</text>'
         )
     return "".join(parts), width, height
