@@ -95,7 +95,7 @@ def receive_stock(tenant: Any, code: str, quantity: str) -> None:
 
 def seed_sales_documents(
     tenant: Any, actor_id: int, customer: str = "Cliente Bergamo S.p.A."
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """A customer, a product, a shipped order with its DDT and an issued invoice, through
     the services; returns the URLs of their pages."""
     from decimal import Decimal
@@ -160,6 +160,8 @@ def seed_sales_documents(
             "shipment": f"/{slug}/inventory/shipments/{shipment.id}",
             "invoice": f"/{slug}/invoicing/invoices/{invoice.id}",
             "order_number": shipped.number,
+            "party_id": party.id,
+            "product_id": product.id,
             "customer": customer,
         }
 

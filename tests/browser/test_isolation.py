@@ -17,7 +17,7 @@ def test_clerk_of_firm_a_gets_404_and_no_data_on_firm_b_pages(page, make_tenant,
     clerk_a = make_user(firm_a, "staff")
     sign_in(page, clerk_a)
 
-    b_ids = {key: url.rsplit("/", 1)[1] for key, url in b.items() if url.startswith("/")}
+    b_ids = {key: url.rsplit("/", 1)[1] for key, url in b.items() if str(url).startswith("/")}
     urls = [
         f"/{firm_b.slug}/",
         b["order"],
