@@ -195,8 +195,7 @@ def test_custom_field_values_read_in_the_readers_format(tenant_client):
         customfields.define("sales_order", {"name": "weight", "label": "Weight", "type": "decimal"})
         customfields.define("sales_order", {"name": "due", "label": "Due", "type": "date"})
         customfields.define("sales_order", {"name": "urgent", "label": "Urgent", "type": "boolean"})
-        order = orders.order_query("sale").execution_options()
-        order = db.session.execute(order).scalars().first()
+        order = db.session.execute(orders.order_query("sale")).scalars().first()
         order.custom = {"weight": "1234.5", "due": "2026-03-05", "urgent": True}
         db.session.commit()
         order_id = order.id
@@ -204,3 +203,18 @@ def test_custom_field_values_read_in_the_readers_format(tenant_client):
     assert "1.234,5" in html
     assert date(2026, 3, 5).strftime("%d/%m/%y") in html
     assert ">sì<" in html
+
+
+def test_printed_documents_follow_the_firms_language_not_the_readers(tenant_client):
+    from tests.modules.test_invoicing_reports import pdf_text
+
+    client, tenant, _user = _italian_firm_with_an_order(tenant_client)
+    _switch(client, f"/{tenant.slug}/", "en")
+    with tenant_context(tenant):
+        order_id = db.session.execute(orders.order_query("sale")).scalars().first().id
+    response = client.get(f"/{tenant.slug}/orders/sales/{order_id}.pdf")
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert "Conferma d'ordine" in text
+    assert "1.234,50" in text
+    assert "Order confirmation" not in text
