@@ -215,8 +215,8 @@ def test_upgrading_to_0007_records_the_versions_firms_had_already_applied(fresh_
         with engine.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT tenant_id, template_name, template_version FROM template_adoptions "
-                    "ORDER BY tenant_id, template_name"
+                    "SELECT firm_id, template_name, template_version FROM template_adoptions "
+                    "ORDER BY firm_id, template_name"
                 )
             ).all()
     finally:

@@ -61,7 +61,7 @@ def documents(firm):
     db.session.rollback()
     rows = db.session.execute(
         select(TenantUsage.document_type, TenantUsage.documents).where(
-            TenantUsage.tenant_id == firm.id, TenantUsage.month == usage.month_key()
+            TenantUsage.firm_id == firm.id, TenantUsage.month == usage.month_key()
         )
     ).all()
     return dict(rows)
@@ -134,8 +134,8 @@ def test_usage_collect_recomputes_the_figures_exactly(app, make_tenant, make_use
     assert (stats.users, stats.storage_bytes) == (2, 400)
 
     # figures lost or wrong (a crash between two commits, a bulk change)
-    db.session.execute(delete(TenantUsage).where(TenantUsage.tenant_id == firm.id))
-    db.session.execute(delete(TenantStats).where(TenantStats.tenant_id == firm.id))
+    db.session.execute(delete(TenantUsage).where(TenantUsage.firm_id == firm.id))
+    db.session.execute(delete(TenantStats).where(TenantStats.firm_id == firm.id))
     db.session.commit()
 
     result = app.test_cli_runner().invoke(args=["usage", "collect"])
@@ -290,7 +290,7 @@ def test_using_a_firms_pages_is_its_last_activity(tenant_client):
     client, firm, _owner = tenant_client("owner")
     db.session.execute(
         TenantStats.__table__.update()
-        .where(TenantStats.tenant_id == firm.id)
+        .where(TenantStats.firm_id == firm.id)
         .values(last_activity_at=None)
     )
     db.session.commit()

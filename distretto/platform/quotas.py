@@ -133,7 +133,7 @@ def rows_estimate(tenant_id: int) -> int:
     from distretto.platform.usage import TenantStats
 
     rows = db.session.execute(
-        select(TenantStats.rows_estimate).where(TenantStats.tenant_id == tenant_id)
+        select(TenantStats.rows_estimate).where(TenantStats.firm_id == tenant_id)
     ).scalar_one_or_none()
     return int(rows or 0)
 

@@ -59,7 +59,7 @@ class TenantStats(db.Model):
 
     __tablename__ = "tenant_stats"
 
-    tenant_id: Mapped[int] = mapped_column(
+    firm_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
     )
     users: Mapped[int] = mapped_column(Integer, default=0)
@@ -80,7 +80,7 @@ class TenantUsage(db.Model):
     __tablename__ = "tenant_usage"
     __table_args__ = (Index("ix_tenant_usage_month", "month"),)
 
-    tenant_id: Mapped[int] = mapped_column(
+    firm_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
     )
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11", UTC
@@ -207,7 +207,7 @@ def _apply(connection: Any, pending: _Pending) -> None:
     existing = set(connection.execute(select(table.c.id).where(table.c.id.in_(named))).scalars())
     tenants = sorted((set(pending.active) | set(pending.recount)) & existing)
     for tenant_id in tenants:  # one order for every writer: no deadlock between them
-        values: dict[str, Any] = {"tenant_id": tenant_id}
+        values: dict[str, Any] = {"firm_id": tenant_id}
         if tenant_id in pending.active:
             values["last_activity_at"] = pending.active[tenant_id]
         what = pending.recount.get(tenant_id, set())
@@ -215,11 +215,11 @@ def _apply(connection: Any, pending: _Pending) -> None:
             _scope(connection, tenant_id)
             values.update(_recount(connection, tenant_id, what))
             _scope(connection, None)
-        columns = [k for k in values if k != "tenant_id"]
+        columns = [k for k in values if k != "firm_id"]
         _upsert(
             connection,
             stats,
-            ["tenant_id"],
+            ["firm_id"],
             values,
             lambda excluded, columns=columns: {c: excluded[c] for c in columns},
         )
@@ -229,9 +229,9 @@ def _apply(connection: Any, pending: _Pending) -> None:
         _upsert(
             connection,
             usage,
-            ["tenant_id", "month", "document_type"],
+            ["firm_id", "month", "document_type"],
             {
-                "tenant_id": tenant_id,
+                "firm_id": tenant_id,
                 "month": month,
                 "document_type": document_type,
                 "documents": count,
@@ -316,7 +316,7 @@ def collect(tenant: Any, *, tables: list[Any] | None = None) -> TenantStats:
         ).all()
         last_audit = session.execute(select(func.max(AuditEntry.created_at))).scalar_one()
         adopted = district_templates.adopted_by_current_firm()
-    stats = session.get(TenantStats, tenant.id) or TenantStats(tenant_id=tenant.id)
+    stats = session.get(TenantStats, tenant.id) or TenantStats(firm_id=tenant.id)
     session.add(stats)
     stats.users = figures["users"]
     stats.storage_bytes = int(figures["storage_bytes"])
@@ -326,11 +326,11 @@ def collect(tenant: Any, *, tables: list[Any] | None = None) -> TenantStats:
         [d for d in (stats.last_activity_at, last_audit) if d is not None], default=None
     )
     stats.collected_at = utcnow()
-    session.execute(TenantUsage.__table__.delete().where(TenantUsage.tenant_id == tenant.id))
+    session.execute(TenantUsage.__table__.delete().where(TenantUsage.firm_id == tenant.id))
     for document_type, month_text, count in documents:
         session.add(
             TenantUsage(
-                tenant_id=tenant.id, month=month_text, document_type=document_type, documents=count
+                firm_id=tenant.id, month=month_text, document_type=document_type, documents=count
             )
         )
     district_templates.record_adoptions(tenant.id, adopted)
@@ -367,8 +367,8 @@ def stats_for(tenant_ids: Iterable[int]) -> dict[int, TenantStats]:
     ids = list(tenant_ids)
     if not ids:
         return {}
-    rows = db.session.execute(select(TenantStats).where(TenantStats.tenant_id.in_(ids))).scalars()
-    return {row.tenant_id: row for row in rows}
+    rows = db.session.execute(select(TenantStats).where(TenantStats.firm_id.in_(ids))).scalars()
+    return {row.firm_id: row for row in rows}
 
 
 def documents_this_month(tenant_ids: Iterable[int]) -> dict[int, int]:
@@ -376,9 +376,9 @@ def documents_this_month(tenant_ids: Iterable[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = db.session.execute(
-        select(TenantUsage.tenant_id, func.sum(TenantUsage.documents))
-        .where(TenantUsage.tenant_id.in_(ids), TenantUsage.month == month_key())
-        .group_by(TenantUsage.tenant_id)
+        select(TenantUsage.firm_id, func.sum(TenantUsage.documents))
+        .where(TenantUsage.firm_id.in_(ids), TenantUsage.month == month_key())
+        .group_by(TenantUsage.firm_id)
     ).all()
     return {tenant_id: int(total or 0) for tenant_id, total in rows}
 
@@ -410,7 +410,7 @@ def firm_usage(tenant: Any) -> FirmUsage:
     months = last_months()
     rows = db.session.execute(
         select(TenantUsage.document_type, TenantUsage.month, TenantUsage.documents).where(
-            TenantUsage.tenant_id == tenant.id, TenantUsage.month >= months[0]
+            TenantUsage.firm_id == tenant.id, TenantUsage.month >= months[0]
         )
     ).all()
     documents: dict[str, dict[str, int]] = {}

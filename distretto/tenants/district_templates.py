@@ -65,7 +65,7 @@ class TemplateAdoption(db.Model):
     __tablename__ = "template_adoptions"
     __table_args__ = (Index("ix_template_adoptions_template", "template_name", "template_version"),)
 
-    tenant_id: Mapped[int] = mapped_column(
+    firm_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
     )
     template_name: Mapped[str] = mapped_column(String(60), primary_key=True)
@@ -173,13 +173,13 @@ def record_adoptions(tenant_id: int, adopted: dict[str, tuple[int, datetime]]) -
     if names:
         db.session.execute(
             delete(TemplateAdoption).where(
-                TemplateAdoption.tenant_id == tenant_id, TemplateAdoption.template_name.in_(names)
+                TemplateAdoption.firm_id == tenant_id, TemplateAdoption.template_name.in_(names)
             )
         )
     for name, (version, applied_at) in adopted.items():
         db.session.add(
             TemplateAdoption(
-                tenant_id=tenant_id,
+                firm_id=tenant_id,
                 template_name=name,
                 template_version=version,
                 applied_at=applied_at or utcnow(),
@@ -215,7 +215,7 @@ def usage() -> list[tuple[str, int, int]]:
         select(
             TemplateAdoption.template_name,
             TemplateAdoption.template_version,
-            func.count(TemplateAdoption.tenant_id),
+            func.count(TemplateAdoption.firm_id),
         )
         .group_by(TemplateAdoption.template_name, TemplateAdoption.template_version)
         .order_by(TemplateAdoption.template_name, TemplateAdoption.template_version)

@@ -87,7 +87,7 @@ def _adoptions_of(tenant_id: int) -> list[Any]:
     return list(
         db.session.execute(
             select(district_templates.TemplateAdoption)
-            .where(district_templates.TemplateAdoption.tenant_id == tenant_id)
+            .where(district_templates.TemplateAdoption.firm_id == tenant_id)
             .order_by(district_templates.TemplateAdoption.template_name)
         ).scalars()
     )
@@ -272,7 +272,7 @@ def template_firms(name: str, version: int) -> Any:
     adoption = district_templates.TemplateAdoption
     query = (
         select(Tenant)
-        .join(adoption, adoption.tenant_id == Tenant.id)
+        .join(adoption, adoption.firm_id == Tenant.id)
         .where(adoption.template_name == name, adoption.template_version == version)
     )
     page = paginate(query, request.args, {"name": [Tenant.legal_name, Tenant.id]}, "name")

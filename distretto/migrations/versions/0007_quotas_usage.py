@@ -3,7 +3,9 @@
 Per-firm quotas on ``tenants``; global usage figures (``tenant_stats``,
 ``tenant_usage``) and which district-template version each firm adopted
 (``template_adoptions``). The three tables hold numbers and names, no firm
-data, so they are not tenant-owned: operators read them across firms.
+data, so they are not tenant-owned: operators read them across firms. Their
+key is ``firm_id``, not ``tenant_id``: a NOT NULL ``tenant_id`` marks a
+tenant-owned table (row-level security, composite keys), which these are not.
 
 Revision ID: 0007_quotas_usage
 Revises: 0006_support_access
@@ -29,34 +31,34 @@ def upgrade():
         batch_op.add_column(sa.Column('api_requests_per_minute', sa.Integer(), nullable=True))
 
     op.create_table('tenant_stats',
-    sa.Column('tenant_id', ID, nullable=False),
+    sa.Column('firm_id', ID, nullable=False),
     sa.Column('users', sa.Integer(), nullable=False),
     sa.Column('storage_bytes', sa.BigInteger(), nullable=False),
     sa.Column('rows_estimate', sa.BigInteger(), nullable=False),
     sa.Column('modules', sa.String(length=500), nullable=False),
     sa.Column('last_activity_at', sa.DateTime(), nullable=True),
     sa.Column('collected_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_tenant_stats_tenant_id_tenants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_tenant_stats')),
+    sa.ForeignKeyConstraint(['firm_id'], ['tenants.id'], name=op.f('fk_tenant_stats_firm_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('firm_id', name=op.f('pk_tenant_stats')),
     )
     op.create_table('tenant_usage',
-    sa.Column('tenant_id', ID, nullable=False),
+    sa.Column('firm_id', ID, nullable=False),
     sa.Column('month', sa.String(length=7), nullable=False),
     sa.Column('document_type', sa.String(length=60), nullable=False),
     sa.Column('documents', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_tenant_usage_tenant_id_tenants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('tenant_id', 'month', 'document_type', name=op.f('pk_tenant_usage')),
+    sa.ForeignKeyConstraint(['firm_id'], ['tenants.id'], name=op.f('fk_tenant_usage_firm_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('firm_id', 'month', 'document_type', name=op.f('pk_tenant_usage')),
     )
     with op.batch_alter_table('tenant_usage', schema=None) as batch_op:
         batch_op.create_index('ix_tenant_usage_month', ['month'], unique=False)
 
     op.create_table('template_adoptions',
-    sa.Column('tenant_id', ID, nullable=False),
+    sa.Column('firm_id', ID, nullable=False),
     sa.Column('template_name', sa.String(length=60), nullable=False),
     sa.Column('template_version', sa.Integer(), nullable=False),
     sa.Column('applied_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_template_adoptions_tenant_id_tenants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('tenant_id', 'template_name', name=op.f('pk_template_adoptions')),
+    sa.ForeignKeyConstraint(['firm_id'], ['tenants.id'], name=op.f('fk_template_adoptions_firm_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('firm_id', 'template_name', name=op.f('pk_template_adoptions')),
     )
     with op.batch_alter_table('template_adoptions', schema=None) as batch_op:
         batch_op.create_index('ix_template_adoptions_template', ['template_name', 'template_version'], unique=False)
@@ -90,7 +92,7 @@ def _backfill_adoptions():
         for name, (version, applied_at) in latest.items():
             bind.execute(
                 sa.text(
-                    'INSERT INTO template_adoptions (tenant_id, template_name, template_version, applied_at) '
+                    'INSERT INTO template_adoptions (firm_id, template_name, template_version, applied_at) '
                     'VALUES (:t, :n, :v, :a)'
                 ),
                 {'t': tenant_id, 'n': name, 'v': version, 'a': applied_at},
