@@ -48,7 +48,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, delete, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from distretto import __version__
 from distretto.platform import audit, events, outbox
@@ -397,16 +398,43 @@ def publish(event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
     return [_queue(subscription, body) for subscription in subscriptions]
 
 
+_SUBSCRIPTIONS = "distretto.webhook_subscriptions"
+
+
 def _active_subscriptions() -> Sequence[WebhookSubscription]:
-    return (
-        db.session.execute(
-            select(WebhookSubscription)
-            .where(WebhookSubscription.active.is_(True))
-            .order_by(WebhookSubscription.id)
+    """The firm's active subscriptions, read once per transaction.
+
+    A sales cycle raises a dozen events; asking the database each time cost more
+    than the deliveries. The copy is dropped when the transaction ends or a
+    subscription changes in it.
+    """
+    session = db.session()
+    cache = session.info.setdefault(_SUBSCRIPTIONS, {})
+    tenant_id = current_tenant_id()
+    if tenant_id not in cache:
+        cache[tenant_id] = (
+            session.execute(
+                select(WebhookSubscription)
+                .where(WebhookSubscription.active.is_(True))
+                .order_by(WebhookSubscription.id)
+            )
+            .scalars()
+            .all()
         )
-        .scalars()
-        .all()
-    )
+    return cache[tenant_id]
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _forget_changed_subscriptions(session: Session, flush_context: Any) -> None:
+    changed = list(session.new) + list(session.dirty) + list(session.deleted)
+    if any(isinstance(obj, WebhookSubscription) for obj in changed):
+        session.info.pop(_SUBSCRIPTIONS, None)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_subscriptions(session: Session, transaction: Any) -> None:
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_SUBSCRIPTIONS, None)
 
 
 def _queue(subscription: WebhookSubscription, body: dict[str, Any]) -> WebhookDelivery:
