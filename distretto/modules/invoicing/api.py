@@ -543,13 +543,9 @@ def record_payment(invoice_id: int) -> Any:
         db.session.rollback()
         raise Problem(409, str(exc), code="transition_refused") from exc
     db.session.flush()
-    body = PaymentRecorded().dump(
-        {
-            **PaymentOut().dump(payment),
-            "invoice_state": invoice.state,
-            "invoice_outstanding": invoice.outstanding,
-        }
-    )
+    data = {name: getattr(payment, name) for name in PaymentOut().fields}
+    data.update(invoice_state=invoice.state, invoice_outstanding=invoice.outstanding)
+    body = PaymentRecorded().dump(data)
     return respond(body, 201, etag=False)
 
 
