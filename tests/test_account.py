@@ -218,3 +218,35 @@ def test_printed_documents_follow_the_firms_language_not_the_readers(tenant_clie
     assert "Conferma d'ordine" in text
     assert "1.234,50" in text
     assert "Order confirmation" not in text
+
+
+def test_the_order_e_mail_to_the_customer_is_in_the_firms_language(tenant_client):
+    from babel.dates import format_date
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from distretto.modules.orders.workflows import notify
+    from distretto.platform.documents import ActionContext
+    from distretto.platform.modules import registry
+    from distretto.platform.outbox import OutboxMessage
+
+    _client, tenant, _user = _italian_firm_with_an_order(tenant_client)
+    with tenant_context(tenant), force_locale("en"):  # an English-speaking clerk confirms
+        order = db.session.execute(orders.order_query("sale")).scalars().first()
+        context = ActionContext(
+            document=order,
+            document_type=registry.document_types["sales_order"],
+            transition="confirm",
+            params={"to": "cliente@example.com"},
+            comment=None,
+            user_id=None,
+        )
+        notify(context)
+        db.session.flush()
+        message = db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.topic == "mail.send")
+        ).scalar_one()
+        expected_date = format_date(order.order_date, locale="it")  # 27 nov 2026
+    assert message.payload["subject"] == f"Ordine {order.number}: Conferma"
+    assert expected_date in message.payload["body"]
+    assert "Bozza" in message.payload["body"]

@@ -171,29 +171,36 @@ def request_invoice(context: ActionContext) -> None:
 
 
 def notify(context: ActionContext) -> None:
-    """E-mail the counterpart (or ``params.to``) that the order moved; sent by the worker."""
+    """E-mail the counterpart (or ``params.to``) that the order moved; sent by the worker.
+
+    Written in the firm's language (it goes to the firm's customer or supplier, not
+    to whoever clicked), with the date and the step as the firm names them.
+    """
+    from flask_babel import force_locale, format_date
     from flask_babel import gettext as _
 
     from distretto.modules.catalog.models import Party
-    from distretto.sdk import db
+    from distretto.sdk import current_tenant, db, workflow
 
     order = context.document
     party = db.session.get(Party, order.party_id)
     to = context.params.get("to") or (party.email if party else None)
     if not to:
         return
-    outbox.enqueue(
-        "mail.send",
-        {
-            "to": to,
-            "subject": _(
-                "Order %(number)s: %(step)s", number=order.number, step=context.transition
-            ),
-            "body": _(
-                "Order %(number)s of %(date)s moved to %(state)s.",
-                number=order.number,
-                date=order.order_date.isoformat(),
-                state=order.state,
-            ),
-        },
-    )
+    locale = getattr(current_tenant, "default_locale", None) or "it"
+    _row, definition = workflow.engine.definition_of(order)
+    transition = definition.transition(context.transition)
+    with force_locale(locale):
+        step = (
+            workflow.label_text(transition.label, locale)
+            if transition is not None
+            else context.transition
+        )
+        subject = _("Order %(number)s: %(step)s", number=order.number, step=step)
+        body = _(
+            "Order %(number)s of %(date)s moved to %(state)s.",
+            number=order.number,
+            date=format_date(order.order_date),
+            state=workflow.engine.state_label(order, locale),
+        )
+    outbox.enqueue("mail.send", {"to": to, "subject": subject, "body": body})
