@@ -117,3 +117,43 @@ def test_order_form_is_filled_and_sent_with_the_keyboard_only(office):
         raise AssertionError("the Confirm button cannot be reached with the Tab key")
     page.keyboard.press("Enter")
     expect(page.locator("#order-state")).to_have_text("Confirmed")
+
+
+def other_pages(slug: str, docs: dict) -> list[str]:
+    return [
+        "/account",
+        f"/{slug}/search?q=FL",
+        f"/{slug}/catalog/products",
+        docs["party"],
+        f"/{slug}/orders/purchases",
+        f"/{slug}/inventory/stock",
+        f"/{slug}/inventory/shipments",
+        f"/{slug}/inventory/adjust",
+        f"/{slug}/invoicing/invoices/new",
+        f"/{slug}/invoicing/from-orders",
+        f"/{slug}/invoicing/overdue",
+        f"/{slug}/invoicing/reports",
+        f"/{slug}/invoicing/settings",
+        f"/{slug}/imports/",
+        f"/{slug}/imports/customers",
+        f"/{slug}/settings/firm",
+        f"/{slug}/settings/support",
+        f"/{slug}/settings/audit",
+        f"/{slug}/settings/api-tokens",
+        f"/{slug}/settings/webhooks/",
+        f"/{slug}/settings/webhooks/new",
+        f"/{slug}/settings/export",
+        f"/{slug}/settings/customisation",
+    ]
+
+
+def test_other_pages_have_no_serious_accessibility_violations(office):
+    page, firm, owner, docs = office
+    sign_in(page, owner)
+    problems = {}
+    for url in other_pages(firm.slug, docs):
+        response = page.goto(url)
+        assert response.status == 200, (url, response.status)
+        problems[url] = axe_violations(page)
+    found = {url: p for url, p in problems.items() if p}
+    assert not found, "\n".join(f"{url}:\n  " + "\n  ".join(p) for url, p in found.items())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import expect, seed_firm, seed_sales_documents, sign_in
+from tests.browser.helpers import axe_violations, expect, seed_firm, seed_sales_documents, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +23,7 @@ def test_search_shortcut_finds_an_order_and_opens_it(page, make_tenant, make_use
     page.keyboard.type(docs["order_number"])
     result = page.locator("#global-search-results a", has_text=docs["order_number"])
     expect(result.first).to_be_visible()
+    assert not axe_violations(page)  # the open results too
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(page).to_have_url(page.url.split(f"/{firm.slug}/")[0] + docs["order"])

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import expect, seed_firm, seed_sales_documents, shoot, sign_in
+from tests.browser.helpers import (
+    axe_violations,
+    expect,
+    seed_firm,
+    seed_sales_documents,
+    shoot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -70,6 +77,7 @@ def test_menu_collapses_on_a_portrait_tablet_and_opens_with_its_button(new_page,
     assert box["width"] >= TARGET_PX
     toggler.click()
     expect(menu_link).to_be_visible()
+    assert not axe_violations(page)  # the opened menu too
     menu_link.click()
     expect(page).to_have_url(f"{page.url.split('/' + firm.slug)[0]}/{firm.slug}/orders/sales")
 
