@@ -433,8 +433,13 @@ def _forget_changed_subscriptions(session: Session, flush_context: Any) -> None:
 
 @sa_event.listens_for(Session, "after_transaction_end")
 def _forget_subscriptions(session: Session, transaction: Any) -> None:
-    if transaction.parent is None or transaction.nested:
+    if transaction.parent is None:
         session.info.pop(_SUBSCRIPTIONS, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_subscriptions(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(_SUBSCRIPTIONS, None)  # any rollback, savepoints included
 
 
 def _queue(subscription: WebhookSubscription, body: dict[str, Any]) -> WebhookDelivery:
