@@ -311,3 +311,68 @@ def test_list_pages_run_the_same_few_statements_however_many_orders(tenant_clien
         )
     assert counts[0] == counts[1]
     assert counts[1] <= 15
+
+
+def _invoice_firm(tenant_client, count: int):
+    from distretto.modules.invoicing import services as invoicing
+
+    client, tenant, _user = tenant_client("owner", modules=["catalog", "invoicing", "inventory"])
+    with tenant_context(tenant):
+        customfields.define("invoice", {"name": "agent", "label": "Agent", "type": "text"})
+        rate = catalog.vat_rate_by_code("22")
+        for n in range(count):
+            customer = catalog.create_party(
+                {"legal_name": f"Cliente {n}", "is_customer": True, "vat_number": VAT}
+            )
+            catalog.create_product(
+                {"code": f"P-{n:03d}", "description": f"Articolo {n}", "vat_rate_id": rate.id}
+            )
+            invoicing.create_invoice(
+                {
+                    "party_id": customer.id,
+                    "custom": {"agent": f"Agente {n}"},
+                    "lines": [
+                        {
+                            "description": "Servizio",
+                            "quantity": "1",
+                            "unit_price": "10",
+                            "vat_rate_id": rate.id,
+                        }
+                    ],
+                }
+            )
+        db.session.commit()
+    return client, tenant
+
+
+@pytest.mark.parametrize(
+    ("key", "path"),
+    [
+        ("invoicing.invoices", "/invoicing/invoices?per_page=100"),
+        ("catalog.customers", "/catalog/customers?per_page=100"),
+        ("catalog.products", "/catalog/products?per_page=100"),
+        ("inventory.shipments", "/inventory/shipments?per_page=100"),
+    ],
+)
+def test_other_lists_run_the_same_few_statements_with_all_columns(tenant_client, key, path):
+    counts = []
+    for size in (3, 40):
+        client, tenant = _invoice_firm(tenant_client, size)
+        page = f"/{tenant.slug}{path}"
+        view = listviews.lookup(key)
+        assert view is not None
+        with tenant_context(tenant):
+            every = [c.key for c in view.columns] + (
+                ["cf.agent"] if key.startswith("invoicing") else []
+            )
+        _post(client, f"/{tenant.slug}/lists/{key}/columns", {"columns": every, "next": page}, page)
+        assert client.get(page).status_code == 200
+        with counting_statements() as statements:
+            html = client.get(page).get_data(as_text=True)
+        if key.startswith("invoicing"):
+            assert "Agente 0" in html
+        counts.append(
+            len([s for s in statements if not s.lstrip().startswith("SELECT set_config(")])
+        )
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 15, counts
