@@ -470,3 +470,7 @@ def _negative_stock_allowed(firm: SweepFirm, request: RouteRequest, response: An
 def _settings(firm: SweepFirm) -> RouteRequest:
     customer(firm)
     return RouteRequest(data={"allow_negative_stock": "y"})
+
+
+# the API endpoints (inventory_api.*)
+import distretto.modules.inventory.api_route_cases  # noqa: E402, F401 - registers on import

@@ -567,3 +567,7 @@ def _save_settings(firm: SweepFirm) -> RouteRequest:
             "tax_code": "04521870164",
         }
     )
+
+
+# the API endpoints (invoicing_api.*)
+import distretto.modules.invoicing.api_route_cases  # noqa: E402, F401 - registers on import
