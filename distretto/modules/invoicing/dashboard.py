@@ -14,7 +14,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, exists, extract, func, inspect, literal, select
+from sqlalchemy import case, extract, func, inspect, literal, select
 
 from distretto.modules.catalog.models import Party
 from distretto.modules.invoicing.models import TD_CREDIT_NOTE, Invoice, InvoiceDue, InvoiceLine
@@ -86,28 +86,34 @@ def _orders_to_invoice() -> tuple[int, list[WidgetItem]] | None:
         return None
     order_model = doc_type.model
     line_model = inspect(order_model).relationships["lines"].mapper.class_
+    # Summed once per line in a GROUP BY and joined (no correlated subquery per line),
+    # so the work grows with the rows, not with their product.
     invoiced = (
-        select(func.coalesce(func.sum(InvoiceLine.quantity), literal(0)))
+        select(
+            InvoiceLine.source_line_id.label("line_id"),
+            func.sum(InvoiceLine.quantity).label("quantity"),
+        )
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(
             InvoiceLine.source_type == "sales_order",
-            InvoiceLine.source_line_id == line_model.id,
             Invoice.state != "cancelled",
             Invoice.document_kind != TD_CREDIT_NOTE,
         )
-        .correlate(line_model)
-        .scalar_subquery()
+        .group_by(InvoiceLine.source_line_id)
+        .subquery()
     )
-    pending = exists(
-        select(line_model.id).where(
-            line_model.order_id == order_model.id,
-            line_model.quantity_delivered > invoiced,
+    pending = (
+        select(line_model.order_id)
+        .outerjoin(invoiced, invoiced.c.line_id == line_model.id)
+        .where(
+            line_model.quantity_delivered > 0,
+            line_model.quantity_delivered > func.coalesce(invoiced.c.quantity, literal(0)),
         )
     )
     where = (
         order_model.kind == "sale",
         order_model.state.not_in(["draft", "cancelled"]),
-        pending,
+        order_model.id.in_(pending),
     )
     count = db.session.execute(select(func.count(order_model.id)).where(*where)).scalar_one()
     rows = db.session.execute(
