@@ -81,10 +81,10 @@ def _remove_member(firm: SweepFirm) -> RouteRequest:
 
 # --- the firm-admin settings pages (distretto.tenants.settings) --------------------------
 
+import distretto.testing.api_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.firm_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.lifecycle_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.lists_routes  # noqa: E402, F401 - registers on import
-import distretto.testing.api_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.settings_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.usage_routes  # noqa: E402, F401 - registers on import
 import distretto.testing.ux_routes  # noqa: E402, F401 - registers on import
