@@ -838,4 +838,7 @@ def ledger_check() -> list[str]:
 
 
 def _qty(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")
+    """A quantity for a message, in the reader's format (2,5 in Italian)."""
+    from flask_babel import format_decimal
+
+    return format_decimal(Decimal(value), format="#,##0.###")
