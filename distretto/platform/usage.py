@@ -159,12 +159,30 @@ def _forget_changes(session: Session, previous_transaction: Any) -> None:
         session.info.pop(_PENDING, None)
 
 
+_COMMITTED = "distretto.usage_committed"
+
+
 @event.listens_for(Session, "after_commit")
-def _write_changes(session: Session) -> None:
+def _changes_committed(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a SAVEPOINT released: the work is not committed until the root is
     pending: _Pending | None = session.info.pop(_PENDING, None)
-    if pending is None or not (pending.documents or pending.active or pending.recount):
+    if pending is not None and (pending.documents or pending.active or pending.recount):
+        session.info[_COMMITTED] = pending
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _write_changes(session: Session, transaction: Any) -> None:
+    """Write the figures once the transaction is over and its connection released.
+
+    Not in ``after_commit``: the session still holds its connection there (on
+    SQLite, the write lock; in the pool, the connection the next transaction
+    should get back).
+    """
+    if transaction.parent is not None:
+        return
+    pending: _Pending | None = session.info.pop(_COMMITTED, None)
+    if pending is None:
         return
     try:
         engine = session.get_bind()
