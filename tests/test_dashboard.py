@@ -336,3 +336,55 @@ def test_the_reports_page_draws_the_years_revenue_with_the_same_chart(tenant_cli
     with force_locale("en"):
         assert html.count(money(Decimal("777"))) >= 2  # the bar's tooltip and the table
     assert html.count('<tr><th scope="row"') == 12
+
+
+def _with_approval_above(limit: str) -> dict:
+    """The default sales-order workflow with an approval step for orders above ``limit``."""
+    import copy
+
+    from distretto.modules.orders.workflows import SALES_ORDER_WORKFLOW
+
+    data = copy.deepcopy(SALES_ORDER_WORKFLOW)
+    data["states"].insert(
+        1, {"name": "to_approve", "label": {"it": "Da approvare", "en": "To approve"}}
+    )
+    confirm = next(t for t in data["transitions"] if t["name"] == "confirm")
+    confirm["conditions"] = {"field": "total", "op": "<=", "value": limit}
+    data["transitions"] += [
+        {
+            "name": "submit",
+            "label": {"it": "Chiedi approvazione", "en": "Ask for approval"},
+            "from": ["draft"],
+            "to": "to_approve",
+            "conditions": {"field": "total", "op": ">", "value": limit},
+        },
+        {
+            "name": "approve",
+            "label": {"it": "Approva", "en": "Approve"},
+            "from": ["to_approve"],
+            "to": "confirmed",
+            "permission": "orders.cancel",
+            "actions": [{"name": "inventory.reserve_stock"}],
+        },
+    ]
+    cancel = next(t for t in data["transitions"] if t["name"] == "cancel")
+    cancel["from"] = [*cancel["from"], "to_approve"]
+    return data
+
+
+def test_orders_waiting_at_a_firms_own_approval_step_are_among_those_to_confirm(tenant_client):
+    client, tenant = _firm(tenant_client, modules=["catalog", "orders", "inventory"])
+    with tenant_context(tenant):
+        workflow.publish("sales_order", _with_approval_above("1000"))
+        customer = _customer()
+        product = _product(price="600")
+        inventory.receive(lines=[(product.id, Decimal("10"), Decimal("4"), None)])
+        big = _order(customer, product, "2")
+        workflow.apply(big, "sales_order", "submit", role="owner")
+        _order(customer, product, "1")  # a draft
+        db.session.commit()
+        number = big.number
+    html = client.get(f"/{tenant.slug}/").get_data(as_text=True)
+    assert count_of(html, "orders-to_confirm") == 2
+    assert number in card(html, "orders-to_confirm")
+    assert count_of(html, "orders-to_ship") == 0

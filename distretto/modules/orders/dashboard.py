@@ -8,11 +8,45 @@ from sqlalchemy import func, select
 
 from distretto.modules.catalog.models import Party
 from distretto.modules.orders.models import SALE, Order
-from distretto.sdk import Widget, WidgetItem, can, db, money
+from distretto.sdk import Widget, WidgetItem, can, db, money, workflow
 
 LIST_SIZE = 5
-TO_CONFIRM = ("draft",)
-TO_SHIP = ("confirmed", "partially_shipped")
+CONFIRMED = "confirmed"
+SHIPPED = "shipped"
+
+
+def _waiting_states() -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """(states before confirmation, states waiting to ship, the initial state) of the firm's
+    current sales-order workflow.
+
+    Read from the workflow rather than fixed, so a firm that added a step (an approval
+    above an amount, say) sees the orders waiting at that step among those to confirm.
+    """
+    definition = workflow.engine.parsed(workflow.current_definition("sales_order"))
+    initial = definition.initial.name
+    final = {state.name for state in definition.states if state.kind == "final"}
+    before: set[str] = {initial}
+    if definition.state(CONFIRMED) is not None:
+        frontier = [CONFIRMED]
+        seen = {CONFIRMED}
+        while frontier:
+            target = frontier.pop()
+            for transition in definition.transitions:
+                if transition.target != target:
+                    continue
+                for source in transition.sources:
+                    if source not in seen and source not in final:
+                        seen.add(source)
+                        before.add(source)
+                        frontier.append(source)
+    to_ship = {
+        source
+        for transition in definition.transitions
+        if transition.target == SHIPPED
+        for source in transition.sources
+        if source not in before
+    }
+    return tuple(sorted(before)), tuple(sorted(to_ship)), initial
 
 
 def _orders_in(states: tuple[str, ...]) -> tuple[int, list[WidgetItem]]:
@@ -41,15 +75,16 @@ def widgets() -> list[Widget]:
     """Sales orders waiting for confirmation and confirmed orders waiting to be shipped."""
     if not can("orders.view"):
         return []
-    to_confirm, confirm_items = _orders_in(TO_CONFIRM)
-    to_ship, ship_items = _orders_in(TO_SHIP)
+    before, waiting, initial = _waiting_states()
+    to_confirm, confirm_items = _orders_in(before)
+    to_ship, ship_items = _orders_in(waiting) if waiting else (0, [])
     return [
         Widget(
             name="orders.to_confirm",
             title=_l("Orders to confirm"),
             count=to_confirm,
             items=confirm_items,
-            link=url_for("orders.sales", state="draft"),
+            link=url_for("orders.sales", state=initial),
             link_label=_l("All orders to confirm"),
             empty_text=_l("No order waits for confirmation."),
             order=10,
@@ -59,7 +94,7 @@ def widgets() -> list[Widget]:
             title=_l("Orders to ship"),
             count=to_ship,
             items=ship_items,
-            link=url_for("orders.sales", state="confirmed"),
+            link=url_for("orders.sales", state=CONFIRMED if CONFIRMED in waiting else None),
             link_label=_l("All confirmed orders"),
             empty_text=_l("No confirmed order waits to be shipped."),
             order=20,
