@@ -189,3 +189,26 @@ def test_a_grant_for_one_firm_opens_no_other(firm, make_tenant):
     assert ops.get(f"/{tenant.slug}/orders/sales").status_code == 200
     assert ops.get(f"/{other.slug}/orders/sales").status_code == 404
     assert other.legal_name not in ops.get("/operator/support").get_data(as_text=True)
+
+
+def test_the_logo_a_page_loads_is_not_a_page_of_its_own(firm):
+    owner_client, tenant, _operator, ops = firm
+    from distretto.tenants.firm import save_logo
+    from distretto.testing.firm_routes import tiny_png
+
+    with tenant_context(tenant):
+        save_logo(db.session.get(type(tenant), tenant.id), "logo.png", tiny_png())
+        db.session.commit()
+    assert grant(owner_client, tenant).status_code == 303
+    page = ops.get(f"/{tenant.slug}/orders/sales").get_data(as_text=True)
+    assert f"/{tenant.slug}/logo?v=" in page
+    assert ops.get(f"/{tenant.slug}/logo").status_code == 200
+    with tenant_context(tenant):
+        paths = (
+            db.session.execute(
+                select(AuditEntry.summary).where(AuditEntry.action == "support.page_viewed")
+            )
+            .scalars()
+            .all()
+        )
+    assert [p["path"] for p in paths] == [f"/{tenant.slug}/orders/sales"]

@@ -38,6 +38,8 @@ from distretto.tenants.models import Tenant
 MIN_HOURS = 1
 MAX_HOURS = 72
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: what a page loads along with itself (the header's logo): not a page of its own
+NOT_PAGES = frozenset({"firm.logo"})
 
 
 class SupportGrant(TenantOwned, db.Model):
@@ -205,6 +207,8 @@ def _under_grant() -> None:
     if grant is None or g.get("membership") is not None:
         return
     write = request.method not in SAFE_METHODS
+    if not write and request.endpoint in NOT_PAGES:
+        return
     audit.record(
         "support.write_refused" if write else "support.page_viewed",
         grant,
