@@ -46,6 +46,10 @@ class DocumentType:
     numbering: NumberingDefault | None = None
     detail_endpoint: str | None = None  # endpoint taking ``document_id``
     lockable_fields: tuple[str, ...] = ()
+    # Transitions that delivering goods leads to (shipping, receiving): goods may
+    # move only in a state one of them leaves, so an order awaiting approval does
+    # not ship. A workflow naming none of them falls back to "lines are locked".
+    delivery_transitions: tuple[str, ...] = ()
     module: str = ""  # filled in by the registry
 
     def condition_fields(self) -> dict[str, str]:

@@ -221,12 +221,6 @@ def test_clerk_of_firm_b_meets_the_approval_step_its_owner_added(new_page, make_
     issue_and_download(boss, invoice_url)  # issuing is for owners and admins
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: goods may move as soon as the order's lines are locked, and a firm's "
-    "approval state locks them too, so an order awaiting approval can already be shipped "
-    "(inventory._goods_refusal / orders._goods_page)",
-)
 def test_order_awaiting_approval_cannot_be_shipped_yet(page, make_tenant, make_user):
     from distretto.modules.orders import services as orders
     from distretto.platform import workflow

@@ -97,3 +97,27 @@ def test_publishing_again_makes_a_new_version(app, published, tmp_path):
     assert result.exit_code != 0
     assert "label" in result.output
     assert Decimal("1") == 1
+
+
+def test_an_order_awaiting_approval_ships_nothing_until_approved(tenant_client, published):
+    client, tenant, _owner = tenant_client(
+        "owner", modules=["catalog", "orders", "inventory"], default_locale="en"
+    )
+    district_templates.apply(tenant, "tessile")
+    db.session.commit()
+    with tenant_context(tenant):
+        big = _order("6000", {"season": "PE26"})
+        workflow.apply(big, "sales_order", "request_approval", role="staff")
+        db.session.commit()
+        order_id = big.id
+    ship_page = f"/{tenant.slug}/inventory/ship/sales_order/{order_id}"
+    refused = client.get(ship_page)
+    assert refused.status_code == 409
+    assert "does not let goods move in this state" in refused.get_data(as_text=True)
+    detail = client.get(f"/{tenant.slug}/orders/sales/{order_id}").get_data(as_text=True)
+    assert ship_page not in detail  # no link to a page that would refuse
+    with tenant_context(tenant):
+        order = orders.get_order(order_id, "sale")
+        workflow.apply(order, "sales_order", "approve", role="owner", comment="ok")
+        db.session.commit()
+    assert client.get(ship_page).status_code == 200

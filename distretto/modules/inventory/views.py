@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -272,6 +273,13 @@ def _goods_refusal(document: Any) -> str | None:
         return _("%(number)s is closed: no goods can move for it.", number=number)
     if not workflow.is_locked(document, "lines"):
         return _("%(number)s can still be changed: goods move once it is confirmed.", number=number)
+    outstanding = any(line.outstanding > 0 for line in document.stock_lines())
+    if outstanding and not workflow.accepts_delivery(document):
+        return _(
+            "%(number)s is %(state)s: its workflow does not let goods move in this state.",
+            number=number,
+            state=workflow.state_label(document, str(get_locale() or "it")),
+        )
     return None
 
 

@@ -69,6 +69,7 @@ module = Module(
             numbering=NumberingDefault("OV-{year}-{seq:05}", yearly_reset=True, gapless=False),
             detail_endpoint="orders.sale_detail",
             lockable_fields=LOCKABLE,
+            delivery_transitions=("ship", "mark_partially_shipped", "mark_shipped"),
         ),
         DocumentType(
             name="purchase_order",
@@ -79,6 +80,7 @@ module = Module(
             numbering=NumberingDefault("OA-{year}-{seq:05}", yearly_reset=True, gapless=False),
             detail_endpoint="orders.purchase_detail",
             lockable_fields=LOCKABLE,
+            delivery_transitions=("receive", "mark_partially_received", "mark_received"),
         ),
     ),
     actions=(

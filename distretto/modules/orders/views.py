@@ -64,7 +64,7 @@ def _order_related(orders: Any) -> dict[str, Any]:
         if party_ids
         else {}
     )
-    return {"parties": parties, "workflows": _workflow_versions(orders)}
+    return {"parties": parties, "states": listviews.workflow_states(orders)}
 
 
 def _party_of(order: Order, related: Any) -> Party | None:
@@ -113,7 +113,7 @@ def _order_list(kind: str) -> listviews.ListView:
                 listviews.Column(
                     "state",
                     _l("State"),
-                    lambda o, r: workflow.engine.state_label(o, str(get_locale() or "it")),
+                    listviews.state_label,
                     sort=Order.state,
                 ),
                 listviews.Column(
@@ -183,23 +183,6 @@ def sales() -> Any:
 @permission_required("orders.view")
 def purchases() -> Any:
     return listviews.render(PURCHASES_LIST, "orders/list.html", kind=PURCHASE)
-
-
-def _workflow_versions(documents: Any) -> list[Any]:
-    """The workflow versions the listed documents follow, loaded in one query.
-
-    The page shows each row's state label from its version; held here, the versions
-    stay in the session's identity map while the page renders, instead of being
-    read again for every row.
-    """
-    ids = {d.workflow_id for d in documents if d.workflow_id is not None}
-    if not ids:
-        return []
-    return list(
-        db.session.execute(
-            select(workflow.WorkflowDefinition).where(workflow.WorkflowDefinition.id.in_(ids))
-        ).scalars()
-    )
 
 
 def _form_to_data(form: OrderForm, kind: str) -> dict[str, Any]:
@@ -515,8 +498,7 @@ def _goods_page(order: Order, definition: Any) -> str | None:
         endpoint not in current_app.view_functions
         or "inventory" not in {m.name for m in enabled_modules()}
         or not can(permission)
-        or definition.is_final(order.state)
-        or not workflow.is_locked(order, "lines")
+        or not workflow.accepts_delivery(order)
         or not any(
             line.outstanding > 0 and (order.is_sale or line.product_id) for line in order.lines
         )

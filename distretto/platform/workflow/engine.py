@@ -580,6 +580,25 @@ def is_locked(document: Any, field: str) -> bool:
     return "*" in locked or field in locked
 
 
+def accepts_delivery(document: Any) -> bool:
+    """Whether goods may move for ``document`` in its current state.
+
+    Only in a state that one of the document type's ``delivery_transitions``
+    leaves: what the firm's workflow says comes next is shipping or receiving
+    (an order awaiting approval, or still in production, does not ship unless
+    the firm's workflow says it may). Never in a final state. A workflow that
+    names none of those transitions falls back to "the lines are locked".
+    """
+    _row, definition = definition_of(document)
+    if definition.is_final(document.state):
+        return False
+    names = document_type(document.document_type).delivery_transitions
+    declared = [t for t in (definition.transition(n) for n in names) if t is not None]
+    if declared:
+        return any(document.state in t.sources for t in declared)
+    return is_locked(document, "lines")
+
+
 # --- migrating documents between versions ------------------------------------------
 
 
