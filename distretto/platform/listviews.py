@@ -266,6 +266,35 @@ def custom_columns(definitions: Sequence[Any]) -> list[Column]:
     ]
 
 
+# --- workflow states --------------------------------------------------------------------------
+
+
+def workflow_states(documents: Sequence[Any]) -> dict[tuple[int, str], str]:
+    """The label of each (workflow version, state) the documents use, in the reader's
+    language, read in one query: put it in ``related["states"]`` for :func:`state_label`."""
+    from flask_babel import get_locale
+
+    from distretto.platform.workflow import label_text
+    from distretto.platform.workflow.engine import WorkflowDefinition, parsed
+
+    ids = {d.workflow_id for d in documents if getattr(d, "workflow_id", None) is not None}
+    if not ids:
+        return {}
+    locale = str(get_locale() or "it")
+    labels: dict[tuple[int, str], str] = {}
+    rows = db.session.execute(select(WorkflowDefinition).where(WorkflowDefinition.id.in_(ids)))
+    for row in rows.scalars():
+        for state in parsed(row).states:
+            labels[(row.id, state.name)] = label_text(state.label, locale)
+    return labels
+
+
+def state_label(document: Any, related: Mapping[str, Any]) -> str:
+    """A Column value: the document's state as its workflow version names it."""
+    states = related.get("states") or {}
+    return states.get((document.workflow_id, document.state), document.state)
+
+
 # --- state --------------------------------------------------------------------------------
 
 

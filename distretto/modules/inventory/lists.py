@@ -18,7 +18,7 @@ Column = listviews.Column
 
 
 def _related(shipments: Any) -> dict[str, Any]:
-    """Recipients and workflow versions of the listed documents, one query each."""
+    """Recipients and state labels of the listed documents, one query each."""
     party_ids = {s.party_id for s in shipments}
     parties = (
         {
@@ -28,19 +28,7 @@ def _related(shipments: Any) -> dict[str, Any]:
         if party_ids
         else {}
     )
-    workflow_ids = {s.workflow_id for s in shipments if s.workflow_id is not None}
-    versions = (
-        list(
-            db.session.execute(
-                select(workflow.WorkflowDefinition).where(
-                    workflow.WorkflowDefinition.id.in_(workflow_ids)
-                )
-            ).scalars()
-        )
-        if workflow_ids
-        else []
-    )
-    return {"parties": parties, "workflows": versions}
+    return {"parties": parties, "states": listviews.workflow_states(shipments)}
 
 
 def _search(query: Any, text: str) -> Any:
@@ -100,7 +88,7 @@ SHIPMENTS = listviews.register(
             Column(
                 "state",
                 _l("State"),
-                lambda s, r: workflow.engine.state_label(s, str(get_locale() or "it")),
+                listviews.state_label,
                 sort=Shipment.state,
             ),
             Column("reason", _l("Reason"), lambda s, r: s.reason, default=False),

@@ -19,7 +19,7 @@ Column = listviews.Column
 
 
 def _related(invoices: Any) -> dict[str, Any]:
-    """Parties and workflow versions of the listed invoices, one query each."""
+    """Parties and state labels of the listed invoices, one query each."""
     party_ids = {i.party_id for i in invoices}
     parties = (
         {
@@ -29,19 +29,7 @@ def _related(invoices: Any) -> dict[str, Any]:
         if party_ids
         else {}
     )
-    workflow_ids = {i.workflow_id for i in invoices if i.workflow_id is not None}
-    versions = (
-        list(
-            db.session.execute(
-                select(workflow.WorkflowDefinition).where(
-                    workflow.WorkflowDefinition.id.in_(workflow_ids)
-                )
-            ).scalars()
-        )
-        if workflow_ids
-        else []
-    )
-    return {"parties": parties, "workflows": versions}
+    return {"parties": parties, "states": listviews.workflow_states(invoices)}
 
 
 def _search(query: Any, text: str) -> Any:
@@ -93,7 +81,7 @@ INVOICES = listviews.register(
             Column(
                 "state",
                 _l("State"),
-                lambda i, r: workflow.engine.state_label(i, str(get_locale() or "it")),
+                listviews.state_label,
                 sort=Invoice.state,
             ),
             Column(
