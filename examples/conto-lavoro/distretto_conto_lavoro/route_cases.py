@@ -147,3 +147,55 @@ def return_page(firm: SweepFirm) -> dict[str, Any]:
         dispatch.subcontractor_id, firm.unique("DDT"), [(dispatch.lines[0].id, "2", "")]
     )
     return {"return_id": goods_return.id}
+
+
+# --- the API (conto_lavoro_api.*): JSON bodies name the firm's own rows ----------------------
+
+
+@route_case("conto_lavoro_api.list_dispatches", "GET")
+def with_dispatches(firm: SweepFirm) -> None:
+    _dispatch(firm)
+
+
+@route_case("conto_lavoro_api.create_dispatch", "POST", expect_ok={201})
+def api_new_dispatch(firm: SweepFirm) -> RouteRequest:
+    return RouteRequest(
+        json={
+            "subcontractor_id": _subcontractor(firm).id,
+            "processing": firm.unique("Tornitura"),
+            "lines": [{"item_id": _item(firm).id, "quantity": "3,5"}],
+        }
+    )
+
+
+@route_case("conto_lavoro_api.get_dispatch", "GET")
+def api_dispatch(firm: SweepFirm) -> dict[str, Any]:
+    return {"dispatch_id": _dispatch(firm).id}
+
+
+@route_case("conto_lavoro_api.dispatch_transition", "POST", shared_values={"name"})
+def api_send_dispatch(firm: SweepFirm) -> RouteRequest:
+    return RouteRequest(
+        url={"dispatch_id": _dispatch(firm, send=False).id, "name": "send"}, json={}
+    )
+
+
+@route_case("conto_lavoro_api.create_return", "POST", expect_ok={201})
+def api_new_return(firm: SweepFirm) -> RouteRequest:
+    dispatch = _dispatch(firm)
+    return RouteRequest(
+        json={
+            "subcontractor_id": dispatch.subcontractor_id,
+            "reference": firm.unique("DDT"),
+            "lines": [{"dispatch_line_id": dispatch.lines[0].id, "quantity": "4", "scrap": "1"}],
+        }
+    )
+
+
+@route_case("conto_lavoro_api.get_return", "GET")
+def api_return(firm: SweepFirm) -> dict[str, Any]:
+    dispatch = _dispatch(firm)
+    goods_return = services.record_return(
+        dispatch.subcontractor_id, firm.unique("DDT"), [(dispatch.lines[0].id, "2", "")]
+    )
+    return {"return_id": goods_return.id}
