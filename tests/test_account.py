@@ -250,3 +250,40 @@ def test_the_order_e_mail_to_the_customer_is_in_the_firms_language(tenant_client
     assert message.payload["subject"] == f"Ordine {order.number}: Conferma"
     assert expected_date in message.payload["body"]
     assert "Bozza" in message.payload["body"]
+
+
+def test_numbers_to_edit_use_the_readers_decimal_mark_and_no_grouping(tenant_client):
+    from decimal import Decimal
+
+    from distretto.modules.inventory import services as inventory
+    from distretto.platform import workflow
+
+    client, tenant, _user = tenant_client(
+        "owner", modules=["catalog", "orders", "inventory"], default_locale="it"
+    )
+    with tenant_context(tenant):
+        customer = catalog.create_party(
+            {"legal_name": "Officine Rossi S.p.A.", "is_customer": True, "vat_number": _vat(1)}
+        )
+        product = catalog.create_product(
+            {
+                "code": "VITE-8",
+                "description": "Vite",
+                "vat_rate_id": catalog.vat_rate_by_code("22").id,
+                "sale_price": "1234,5",
+            }
+        )
+        inventory.receive(lines=[(product.id, Decimal("5000"), Decimal("1"), None)])
+        order = orders.create_order(
+            "sale",
+            {"party_id": customer.id, "lines": [{"product_id": product.id, "quantity": "1234"}]},
+        )
+        workflow.apply(order, "sales_order", "confirm", role="owner")
+        db.session.commit()
+        product_id, order_id = product.id, order.id
+    edit = client.get(f"/{tenant.slug}/catalog/products/{product_id}/edit").get_data(as_text=True)
+    assert 'value="1234,5"' in edit
+    ship = client.get(f"/{tenant.slug}/inventory/ship/sales_order/{order_id}").get_data(
+        as_text=True
+    )
+    assert 'value="1234"' in ship  # not 1.234, which reads back as one point two three four

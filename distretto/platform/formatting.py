@@ -28,6 +28,22 @@ def number(value: Any) -> str:
     return format_decimal(value)
 
 
+def input_number(value: Any) -> str:
+    """A number to put in an input for editing: the reader's decimal mark, no grouping.
+
+    ``1234.5`` becomes ``1234,5`` in Italian: the forms read both marks, but a
+    grouped ``1.234`` would read back as one point two three four.
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except ArithmeticError:
+            return value
+    return format_decimal(Decimal(value), format="0.######")
+
+
 def field_value(value: Any, field_type: str | None = None) -> str:
     """A custom field's value for reading: numbers, dates and yes/no in the reader's language.
 
@@ -65,6 +81,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["field_value"] = field_value
+    app.jinja_env.filters["input_number"] = input_number
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["svg_chart"] = _svg_chart

@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from distretto.platform.formatting import input_number
 
 
 def put_errors(form: FlaskForm, messages: Mapping[str, Any]) -> None:
@@ -51,3 +54,14 @@ def select_choices(pairs: Iterable[tuple[Any, Any]]) -> list[Any]:
     except ImportError:  # WTForms < 3.3
         return [(str(value), label) for value, label in pairs]
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class NumberField(StringField):
+    """A text input for a number: a stored value shows in the reader's format (1234,5 in
+    Italian, no grouping); what the clerk typed is shown back as typed. The services
+    read both decimal marks."""
+
+    def _value(self) -> str:
+        if isinstance(self.data, str):
+            return self.data
+        return input_number(self.data)

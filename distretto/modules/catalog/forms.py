@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 
-from distretto.platform.forms import select_choices
+from distretto.platform.forms import NumberField, select_choices
 
 
 class PartyForm(FlaskForm):
@@ -40,12 +40,12 @@ class ProductForm(FlaskForm):
     code = StringField(_l("Code"))
     description = StringField(_l("Description"))
     unit = StringField(_l("Unit of measure"), default="pz")
-    sale_price = StringField(_l("Sale price"), default="0")
-    purchase_cost = StringField(_l("Purchase cost"), default="0")
+    sale_price = NumberField(_l("Sale price"), default="0")
+    purchase_cost = NumberField(_l("Purchase cost"), default="0")
     vat_rate_id = SelectField(_l("VAT rate"), coerce=str, choices=[], validate_choice=False)
     is_service = BooleanField(_l("Service (not a physical good)"))
     stocked = BooleanField(_l("Kept in stock"), default=True)
-    reorder_point = StringField(_l("Reorder point"), default="0")
+    reorder_point = NumberField(_l("Reorder point"), default="0")
 
 
 class ImportForm(FlaskForm):
