@@ -590,10 +590,10 @@ def edit_order(segment: str, document_id: int) -> Any:
 
 
 def _plain(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    """A stored number for the order form, in the reader's format (2,5 in Italian)."""
+    from distretto.platform.formatting import input_number
+
+    return input_number(value)
 
 
 @bp.post("/<segment>/<int:document_id>/transitions/<name>")
