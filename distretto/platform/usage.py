@@ -13,11 +13,13 @@ keyed by firm, that hold figures and never business data:
 
 They are maintained as things happen: a session listener notes, at each flush,
 the documents started (workflow history ``create`` rows), audit entries
-(activity), memberships, stored files and module switches; once the
-transaction has committed, the figures are written in a short transaction of
-their own, so a rolled-back change counts nothing and the firm's own
-transaction never waits on (or deadlocks over) a usage row. What a crash
-between the two commits loses, or what changed behind the ORM's back,
+(activity), memberships, stored files and module switches. Documents are
+counted inside the transaction that creates them, just before it commits (one
+upsert per firm, month and type, taken last so the row lock is brief and no
+deadlock forms), so a rolled-back change counts nothing. Recounts (members,
+storage, modules) and the last activity (at most every few minutes per firm)
+are written after the commit in a short transaction of their own. What a
+crash between those two commits loses, or what changed behind the ORM's back,
 ``distretto usage collect`` recomputes exactly, visiting firms one by one in
 their own tenant context (a job for cron, not for a page).
 """
