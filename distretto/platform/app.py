@@ -172,14 +172,6 @@ def _register_blueprints(app: Flask) -> None:
     blueprints = (health_bp, auth_bp, account_bp, home_bp, operator_bp, tenant_bp, settings_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    from distretto.tenants import firm_settings, support
-
-    app.register_blueprint(firm_settings.bp)
-    support.init_app(app)  # support grants: the kernel's hook, page trail, banners
-    from distretto.tenants import lifecycle_views
-
-    app.register_blueprint(lifecycle_views.bp)
-    app.register_blueprint(lifecycle_views.operator_bp)
     from distretto.platform.imports_views import bp as imports_bp
     from distretto.platform.lists_views import bp as lists_bp
 
@@ -188,9 +180,17 @@ def _register_blueprints(app: Flask) -> None:
     from distretto.platform.webhooks_views import bp as webhooks_bp
 
     app.register_blueprint(webhooks_bp)
+    from distretto.tenants import firm_settings, support
+
+    app.register_blueprint(firm_settings.bp)
     from distretto.tenants import api_tokens
 
     app.register_blueprint(api_tokens.bp)
+    support.init_app(app)  # support grants: the kernel's hook, page trail, banners
+    from distretto.tenants import lifecycle_views
+
+    app.register_blueprint(lifecycle_views.bp)
+    app.register_blueprint(lifecycle_views.operator_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
