@@ -184,3 +184,32 @@ def test_a_firm_never_reaches_another_firms_shipments(make_erp_firm: Any) -> Non
     )
     assert foreign.status_code == 404
     assert ok(b.api.get(f"/inventory/shipments/{shipment['id']}"))["state"] == "shipped"
+
+
+def test_a_draft_ddt_changes_with_if_match_and_is_locked_once_shipped(erp: Erp) -> None:
+    api = erp.api
+    party = customer(api)
+    item = product(api)
+    receive(api, item["id"], "10")
+    order = confirmed_order(api, party["id"], item["id"], quantity="2")
+    shipment = ok(
+        api.post(
+            "/inventory/shipments",
+            {"source": {"document_type": "sales_order", "document_id": order["id"]}},
+        ),
+        201,
+    )
+    path = f"/inventory/shipments/{shipment['id']}"
+    etag = api.get(path).headers["ETag"]
+    assert api.patch(path, {"packages": 4}).status_code == 428
+    changed = ok(api.patch(path, {"packages": 4, "weight_kg": "12.5"}, headers={"If-Match": etag}))
+    assert changed["packages"] == 4
+    assert changed["weight_kg"] == "12.50"
+    stale = api.patch(path, {"packages": 9}, headers={"If-Match": etag})
+    assert stale.status_code == 412
+    assert ok(api.get(path))["packages"] == 4
+    ok(api.post(f"{path}/transitions/ship", {}))
+    fresh = api.get(path).headers["ETag"]
+    locked = api.patch(path, {"notes": "troppo tardi"}, headers={"If-Match": fresh})
+    assert locked.status_code == 409
+    assert "no longer change" in locked.get_json()["detail"]

@@ -38,6 +38,7 @@ from distretto.sdk import (
     UtcDateTime,
     api_blueprint,
     can,
+    check_if_match,
     current_role,
     custom_field_filters,
     customfields,
@@ -227,6 +228,22 @@ class ShipmentIn(Schema):
                 raise ValidationError({"party_id": ["Send a source document or a party_id."]})
             if not data.get("lines"):
                 raise ValidationError({"lines": ["A shipment without a source needs lines."]})
+
+
+class ShipmentDetailsIn(Schema):
+    """What may change on a shipment being prepared (its lines are chosen at creation)."""
+
+    shipment_date = fields.Date()
+    reason = fields.String(validate=validate.Length(min=1, max=60))
+    carrier = fields.String(validate=validate.OneOf(CARRIERS))
+    packages = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
+    weight_kg = fields.Decimal(
+        allow_none=True, places=2, validate=validate.Range(min=0, max=Decimal("99999999.99"))
+    )
+    appearance = fields.String(allow_none=True, validate=validate.Length(max=60))
+    destination = fields.String(allow_none=True, validate=validate.Length(max=300))
+    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    custom = CustomFields(DOCUMENT_TYPE)
 
 
 class ReceiptLineOut(Schema):
@@ -773,6 +790,29 @@ def create_shipment() -> Any:
 def get_shipment(shipment_id: int) -> Any:
     """One shipment with its lines."""
     return respond(ShipmentOut().dump(_shipment(shipment_id)))
+
+
+@blp.route("/shipments/<int:shipment_id>", methods=["PATCH"])
+@permission_required("inventory.ship")
+@blp.body(ShipmentDetailsIn)
+@blp.response(200, ShipmentOut, headers=ETAG_HEADER)
+def update_shipment(shipment_id: int) -> Any:
+    """Change a shipment being prepared (packages, weight, destination, custom fields...):
+    send only what changes. If-Match required (428 without, 412 when stale); 409 once
+    shipped or cancelled."""
+    shipment = _shipment(shipment_id, lock=True)
+    check_if_match(ShipmentOut().dump(shipment))
+    values = ShipmentDetailsIn().load(json_body(ShipmentDetailsIn))
+    if "custom" in values:
+        values["custom"] = customfields.clean(
+            DOCUMENT_TYPE, values["custom"] or {}, existing=dict(shipment.custom or {})
+        )
+    try:
+        services.update_shipment(shipment, values)
+    except services.StockError as exc:
+        raise _refused(exc) from exc
+    db.session.flush()
+    return respond(ShipmentOut().dump(shipment))
 
 
 @blp.route("/shipments/<int:shipment_id>/transitions/<name>", methods=["POST"])

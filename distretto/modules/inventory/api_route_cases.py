@@ -93,6 +93,32 @@ def _shipment(firm: SweepFirm) -> dict[str, Any]:
     return {"shipment_id": shipped(firm).id}
 
 
+def _etag(shipment: Any) -> str:
+    from distretto.modules.inventory.api import ShipmentOut
+    from distretto.platform.api import etag_of
+    from distretto.platform.db import db
+
+    db.session.flush()
+    db.session.expire_all()
+    return f'"{etag_of(ShipmentOut().dump(shipment))}"'
+
+
+def _details_changed(firm: SweepFirm, request: RouteRequest, response: Any) -> None:
+    body = response.get_json()
+    assert body["destination"] == request.json["destination"], body
+    assert body["packages"] == 3, body
+
+
+@route_case("inventory_api.update_shipment", "PATCH", modules=ORDERS, verify=_details_changed)
+def _update_shipment(firm: SweepFirm) -> RouteRequest:
+    shipment = draft_shipment(firm)
+    return RouteRequest(
+        url={"shipment_id": shipment.id},
+        json={"destination": firm.unique("Magazzino cliente"), "packages": 3},
+        headers={"If-Match": _etag(shipment)},
+    )
+
+
 @route_case(
     "inventory_api.shipment_transition",
     "POST",

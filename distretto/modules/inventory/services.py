@@ -493,6 +493,37 @@ def ship(shipment: Shipment) -> None:
     workflow.apply(shipment, "transport_document", "ship", role=workflow.SYSTEM)
 
 
+SHIPMENT_DETAILS = (
+    "shipment_date",
+    "reason",
+    "carrier",
+    "packages",
+    "weight_kg",
+    "appearance",
+    "destination",
+    "notes",
+    "custom",
+)
+
+
+def update_shipment(shipment: Shipment, values: dict[str, Any]) -> None:
+    """Change a shipment's details (those in ``values``) while its state leaves them open:
+    a shipped or cancelled DDT is locked (StockError naming the fields)."""
+    changed = [
+        key for key in SHIPMENT_DETAILS if key in values and getattr(shipment, key) != values[key]
+    ]
+    locked = [key for key in changed if workflow.is_locked(shipment, key)]
+    if locked:
+        raise StockError(
+            _("This transport document can no longer change: %(fields)s.", fields=", ".join(locked))
+        )
+    for key in changed:
+        setattr(shipment, key, values[key])
+    db.session.flush()
+    if changed:
+        audit.record("transport_document.updated", shipment, summary={"fields": changed})
+
+
 def _post_shipment(shipment: Shipment) -> None:
     sequence, number = numbering.next_number("transport_document", shipment.shipment_date)
     shipment.sequence, shipment.number = sequence, number
