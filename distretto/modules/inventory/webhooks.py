@@ -8,23 +8,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from distretto.modules.catalog.models import Party, Product
+from distretto.modules.catalog.models import Product
+from distretto.modules.catalog.webhooks import counterpart
 from distretto.modules.inventory.models import ProductStock, Receipt, Shipment
 from distretto.sdk import WebhookEvent, db
-
-
-def _counterpart(party_id: int | None) -> dict[str, Any] | None:
-    party = db.session.get(Party, party_id) if party_id else None
-    if party is None:
-        return None
-    return {
-        "id": party.id,
-        "code": party.code,
-        "name": party.legal_name,
-        "vat_number": party.vat_number,
-        "tax_code": party.tax_code,
-        "country": party.country,
-    }
 
 
 def _source(kind: str | None, source_id: int | None, number: str | None) -> dict | None:
@@ -37,7 +24,7 @@ def dump_shipment(shipment: Shipment) -> dict[str, Any]:
         "number": shipment.number,
         "state": shipment.state,
         "shipment_date": shipment.shipment_date,
-        "counterpart": _counterpart(shipment.party_id),
+        "counterpart": counterpart(shipment.party_id),
         "source": _source(shipment.source_type, shipment.source_id, shipment.source_number),
         "reason": shipment.reason,
         "carrier": shipment.carrier,
@@ -62,7 +49,7 @@ def dump_receipt(receipt: Receipt) -> dict[str, Any]:
     return {
         "id": receipt.id,
         "receipt_date": receipt.receipt_date,
-        "counterpart": _counterpart(receipt.party_id),
+        "counterpart": counterpart(receipt.party_id),
         "source": _source(receipt.source_type, receipt.source_id, receipt.source_number),
         "supplier_document": receipt.supplier_document,
         "lines": [

@@ -6,23 +6,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from distretto.modules.catalog.models import Party
+from distretto.modules.catalog.webhooks import counterpart
 from distretto.modules.invoicing.models import Invoice, Payment
-from distretto.sdk import WebhookEvent, db
-
-
-def _counterpart(party_id: int | None) -> dict[str, Any] | None:
-    party = db.session.get(Party, party_id) if party_id else None
-    if party is None:
-        return None
-    return {
-        "id": party.id,
-        "code": party.code,
-        "name": party.legal_name,
-        "vat_number": party.vat_number,
-        "tax_code": party.tax_code,
-        "country": party.country,
-    }
+from distretto.sdk import WebhookEvent
 
 
 def dump_invoice(invoice: Invoice, *, state: str | None = None) -> dict[str, Any]:
@@ -34,7 +20,7 @@ def dump_invoice(invoice: Invoice, *, state: str | None = None) -> dict[str, Any
         "series": invoice.series,
         "state": state or invoice.state,
         "issue_date": invoice.issue_date,
-        "counterpart": _counterpart(invoice.party_id),
+        "counterpart": counterpart(invoice.party_id),
         "taxable_total": invoice.taxable_total,
         "vat_total": invoice.vat_total,
         "total": invoice.total,
@@ -87,7 +73,7 @@ def _paid(invoice: Any = None, payment: Any = None, **_: Any) -> dict[str, Any] 
             "id": invoice.id,
             "number": invoice.number,
             "issue_date": invoice.issue_date,
-            "counterpart": _counterpart(invoice.party_id),
+            "counterpart": counterpart(invoice.party_id),
             "total": invoice.total,
             "amount_due": invoice.amount_due,
             "paid_total": invoice.paid_total,

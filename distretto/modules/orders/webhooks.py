@@ -12,24 +12,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from distretto.modules.catalog.models import Party
+from distretto.modules.catalog.webhooks import counterpart
 from distretto.modules.orders.models import DOCUMENT_TYPES, SALE, Order
 from distretto.modules.orders.schemas import PurchaseOrderOut, SalesOrderOut
-from distretto.sdk import WebhookEvent, db
-
-
-def counterpart(party_id: int | None) -> dict[str, Any] | None:
-    party = db.session.get(Party, party_id) if party_id else None
-    if party is None:
-        return None
-    return {
-        "id": party.id,
-        "code": party.code,
-        "name": party.legal_name,
-        "vat_number": party.vat_number,
-        "tax_code": party.tax_code,
-        "country": party.country,
-    }
+from distretto.sdk import WebhookEvent
 
 
 def dump_order(order: Order) -> dict[str, Any]:
