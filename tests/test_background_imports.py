@@ -304,3 +304,37 @@ def test_upload_pages_name_their_columns(tenant_client, kind):
     assert "<code>code</code>" in page.get_data(as_text=True) or "product_code" in page.get_data(
         as_text=True
     )
+
+
+def test_a_job_whose_batch_the_worker_gives_up_on_is_failed_not_left_running(
+    tenant_client, app, monkeypatch, distretto_database
+):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from distretto.platform.db import utcnow
+    from distretto.platform.outbox import OutboxMessage
+
+    client, tenant, _user = tenant_client("owner", modules=["catalog"])
+    response = _upload(client, tenant.slug, "customers", _customers_csv(3, {}))
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+
+    def broken(payload):
+        raise OSError("the database went away")
+
+    monkeypatch.setattr(imports, "_run_batch", broken)
+    for _attempt in range(outbox.MAX_ATTEMPTS):
+        outbox.drain()
+        db.session.commit()
+        with distretto_database.owner_engine.begin() as connection:
+            connection.execute(
+                update(OutboxMessage.__table__).values(
+                    next_attempt_at=utcnow() - timedelta(seconds=1)
+                )
+            )
+    job = _job(tenant, job_id)
+    assert job.status == "failed"
+    assert "could not process" in job.failure
+    page = client.get(f"/{tenant.slug}/imports/jobs/{job_id}").get_data(as_text=True)
+    assert "could not process" in page

@@ -653,3 +653,27 @@ def test_drain_reads_every_firms_messages_but_each_handler_only_its_own(make_ten
     assert outbox.drain() == 2
     assert seen == {first_id: {first_id}, second_id: {second_id}}
     assert all(row.delivered_at is not None for row in stored())
+
+
+def test_a_message_given_up_tells_its_topic_in_its_firm(app, make_tenant, stored, make_due):
+    firm = make_tenant()
+    told = []
+
+    def give_up(payload: dict[str, Any]) -> None:
+        told.append((payload["n"], current_tenant_id()))
+
+    @outbox.handler("test.hopeless", on_give_up=give_up)
+    def hopeless(payload: dict[str, Any]) -> None:
+        raise ConnectionError("never")
+
+    with tenant_context(firm):
+        outbox.enqueue("test.hopeless", {"n": 7})
+        db.session.commit()
+    for _attempt in range(outbox.MAX_ATTEMPTS - 1):
+        assert outbox.drain() == 1
+        assert told == []  # not while retries remain
+        make_due(stored()[0].id)
+    assert outbox.drain() == 1
+    (row,) = stored()
+    assert row.failed_at is not None
+    assert told == [(7, firm.id)]

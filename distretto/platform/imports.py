@@ -287,7 +287,23 @@ def _write_batch(
     return created, errors
 
 
-@outbox.handler(TOPIC)
+def _give_up(payload: dict[str, Any]) -> None:
+    """The worker gave up on a batch (it failed every retry): the job fails, saying so."""
+    from flask_babel import force_locale
+
+    from distretto.platform.context import current_tenant
+
+    job = db.session.get(ImportJob, int(payload["job_id"]))
+    if job is None or job.finished:
+        return
+    job.status = Status.FAILED
+    with force_locale(getattr(current_tenant, "default_locale", None) or "it"):
+        job.failure = _("The import stopped: the worker could not process the rows.")
+    job.finished_at = utcnow()
+    audit.record("import.failed", job, summary={"kind": job.kind, "reason": job.failure})
+
+
+@outbox.handler(TOPIC, on_give_up=_give_up)
 def run_batch(payload: dict[str, Any]) -> None:
     """Import one batch of a job's rows, record the progress and enqueue the next batch.
 

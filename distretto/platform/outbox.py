@@ -35,6 +35,7 @@ logger = logging.getLogger("distretto.outbox")
 MAX_ATTEMPTS = 12
 Handler = Callable[[dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
+_give_up_hooks: dict[str, Handler] = {}
 
 
 class Retry(Exception):  # noqa: N818 - read as "raise outbox.Retry(...)"
@@ -62,17 +63,25 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def handler(topic: str) -> Callable[[Handler], Handler]:
+def handler(topic: str, *, on_give_up: Handler | None = None) -> Callable[[Handler], Handler]:
     """Register the function that delivers messages of ``topic``.
 
     It receives the payload and runs in the message's firm (no firm for a
     platform message). Delivery is at least once, so it must tolerate a repeat.
     It must not commit: its database writes commit together with the delivery
     mark, and are undone if it raises (the message is then retried).
+
+    ``on_give_up(payload)`` runs, in the firm's context, when the message has
+    failed for good, so that whatever waits on it (an import's progress bar, a
+    delivery log) can say so instead of waiting forever.
     """
 
     def decorator(func: Handler) -> Handler:
         _handlers[topic] = func
+        if on_give_up is not None:
+            _give_up_hooks[topic] = on_give_up
+        else:
+            _give_up_hooks.pop(topic, None)
         return func
 
     return decorator
@@ -162,6 +171,7 @@ def _deliver(message: OutboxMessage) -> None:
         if message.attempts >= MAX_ATTEMPTS:
             message.failed_at = utcnow()
             logger.error("outbox message %s failed for good: %s", message.id, message.last_error)
+            _give_up(message)
         else:
             message.next_attempt_at = utcnow() + backoff(message.attempts)
             logger.warning("outbox message %s will be retried: %s", message.id, message.last_error)
@@ -169,6 +179,29 @@ def _deliver(message: OutboxMessage) -> None:
         _set_scope("outbox")
         message.attempts += 1
         message.delivered_at = utcnow()
+
+
+def _give_up(message: OutboxMessage) -> None:
+    """Tell the topic's ``on_give_up`` hook; its failure is logged, never fatal to the drain."""
+    from distretto.tenants.models import Tenant
+
+    hook = _give_up_hooks.get(message.topic)
+    if hook is None:
+        return
+    session = db.session
+    try:
+        firm = (
+            nullcontext()
+            if message.tenant_id is None
+            else tenant_context(session.get(Tenant, message.tenant_id))
+        )
+        _set_scope("")
+        with firm, session.begin_nested():
+            hook(dict(message.payload))
+    except Exception:  # noqa: BLE001 - the message is failed either way
+        logger.exception("give-up hook of outbox message %s failed", message.id)
+    finally:
+        _set_scope("outbox")
 
 
 def drain(batch: int = 50) -> int:
