@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, g, render_template, request
+from flask_babel import gettext as _
 from flask_babel import refresh as refresh_language
 from flask_login import current_user
 from sqlalchemy import select
@@ -55,7 +56,7 @@ def _enter_scope() -> Any:
         return None
     if not current_user.is_authenticated:
         if request.path.startswith("/api/"):
-            abort(401, "Sign in, or send an API token: Authorization: Bearer dst_...")
+            abort(401, _("Sign in, or send an API token: Authorization: Bearer dst_..."))
         return login_manager.unauthorized()
     tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
     if tenant is None:
@@ -75,7 +76,7 @@ def _enter_scope() -> Any:
     refresh_language()  # forget any language chosen before the firm was known
     if not tenant.is_active:
         if request.path.startswith("/api/"):
-            abort(403, "This firm is suspended.")
+            abort(403, _("This firm is suspended."))
         return (
             render_template("platform/suspended.html", tenant=tenant),
             403,

@@ -71,8 +71,11 @@ def test_a_revoked_token_stops_working(app: Any, firm: Any, make_token: Any) -> 
         assert token.last_used_at is not None
         revoke_token(token)
         db.session.commit()
-    body = assert_problem(api.get("/orders/sales"), 401)
+    # no signed-in person to take a language from: the client's Accept-Language decides
+    body = assert_problem(api.get("/orders/sales", headers={"Accept-Language": "en"}), 401)
     assert "revoked" in body["detail"]
+    body = assert_problem(api.get("/orders/sales", headers={"Accept-Language": "it"}), 401)
+    assert "revocato" in body["detail"]
 
 
 def test_no_credentials_is_401(app: Any, firm: Any) -> None:
@@ -262,3 +265,13 @@ def test_archive_a_party(api: Api, firm: Any) -> None:
     assert api.get("/catalog/parties?archived=true").get_json()["total"] == 1
     restored = api.post(f"/catalog/parties/{party['id']}/restore")
     assert restored.get_json()["archived"] is False
+
+
+def test_problems_speak_the_firms_language(app: Any, make_firm: Any, make_token: Any) -> None:
+    italian = make_firm(default_locale="it")
+    api = Api(app.test_client(), make_token(italian, ["orders.view"]), italian.base)
+    body = assert_problem(api.get("/orders/sales/999999"), 404)
+    assert body["detail"] == "Ordine inesistente."
+    body = assert_problem(api.get("/orders/sales?cf_nope=1"), 400)
+    assert body["detail"] == "Alcuni filtri non sono validi."
+    assert body["errors"] == {"cf_nope": ["Campo personalizzato sconosciuto."]}

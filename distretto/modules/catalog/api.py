@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext as _
 from marshmallow import fields, validate
 from sqlalchemy import select
 
@@ -82,7 +83,7 @@ def _party_or_404(party_id: int, *, lock: bool = False) -> Party:
     query = select(Party).where(Party.id == party_id)
     party = db.session.execute(locked(query, Party) if lock else query).scalar_one_or_none()
     if party is None:
-        raise Problem(404, "No such customer or supplier.")
+        raise Problem(404, _("No such customer or supplier."))
     return party
 
 
@@ -90,7 +91,7 @@ def _product_or_404(product_id: int, *, lock: bool = False) -> Product:
     query = select(Product).where(Product.id == product_id)
     product = db.session.execute(locked(query, Product) if lock else query).scalar_one_or_none()
     if product is None:
-        raise Problem(404, "No such product.")
+        raise Problem(404, _("No such product."))
     return product
 
 
@@ -258,7 +259,7 @@ def list_vat_rates(args: dict[str, Any]) -> Any:
 def get_vat_rate(rate_id: int) -> Any:
     rate = db.session.get(VatRate, rate_id)
     if rate is None:
-        raise Problem(404, "No such VAT rate.")
+        raise Problem(404, _("No such VAT rate."))
     return respond(VatRateOut().dump(rate))
 
 
@@ -280,5 +281,5 @@ def list_payment_terms(args: dict[str, Any]) -> Any:
 def get_payment_terms(terms_id: int) -> Any:
     terms = db.session.get(PaymentTerms, terms_id)
     if terms is None:
-        raise Problem(404, "No such payment terms.")
+        raise Problem(404, _("No such payment terms."))
     return respond(PaymentTermsOut().dump(terms))

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Response, url_for
+from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -474,7 +475,7 @@ def _stock_row(product: Product, stock: ProductStock | None) -> dict[str, Any]:
 def _stock_detail(product_id: int) -> dict[str, Any]:
     product = db.session.get(Product, product_id)
     if product is None or not product.stocked:
-        raise Problem(404, "No such stocked product.")
+        raise Problem(404, _("No such stocked product."))
     row = _stock_row(product, services.stock_of(product_id))
     row["locations"] = [
         {"location_id": level.location_id, "on_hand": level.on_hand}
@@ -491,7 +492,7 @@ def _shipment(shipment_id: int, *, lock: bool = False) -> Shipment:
     query = select(Shipment).where(Shipment.id == shipment_id).options(selectinload(Shipment.lines))
     shipment = db.session.execute(locked(query, Shipment) if lock else query).scalar_one_or_none()
     if shipment is None:
-        raise Problem(404, "No such shipment.")
+        raise Problem(404, _("No such shipment."))
     return shipment
 
 
@@ -500,7 +501,7 @@ def _receipt(receipt_id: int) -> Receipt:
         select(Receipt).where(Receipt.id == receipt_id).options(selectinload(Receipt.lines))
     ).scalar_one_or_none()
     if receipt is None:
-        raise Problem(404, "No such receipt.")
+        raise Problem(404, _("No such receipt."))
     return receipt
 
 
@@ -509,7 +510,7 @@ def _count(count_id: int) -> StockCount:
         select(StockCount).where(StockCount.id == count_id).options(selectinload(StockCount.lines))
     ).scalar_one_or_none()
     if count is None:
-        raise Problem(404, "No such stock count.")
+        raise Problem(404, _("No such stock count."))
     return count
 
 
@@ -597,9 +598,9 @@ def _apply(shipment: Shipment, name: str, comment: str | None) -> None:
     _row, definition = workflow.engine.definition_of(shipment)
     step = definition.transition(name)
     if step is None:
-        raise Problem(404, "This shipment's workflow has no such transition.")
+        raise Problem(404, _("This shipment's workflow has no such transition."))
     if step.permission and not can(step.permission):
-        raise Problem(403, "Your role or token does not allow this step.")
+        raise Problem(403, _("Your role or token does not allow this step."))
     workflow.apply(shipment, DOCUMENT_TYPE, name, role=current_role(), comment=comment)
 
 
@@ -848,7 +849,7 @@ def shipment_pdf(shipment_id: int) -> Any:
 
     shipment = _shipment(shipment_id)
     if shipment.number is None:
-        raise Problem(409, "The transport document gets its number when it is shipped.")
+        raise Problem(409, _("The transport document gets its number when it is shipped."))
     return Response(
         transport_document_pdf(shipment),
         mimetype="application/pdf",

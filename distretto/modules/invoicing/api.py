@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Response, request, url_for
+from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -282,7 +283,7 @@ def _invoice(invoice_id: int, *, lock: bool = False) -> Invoice:
     )
     invoice = db.session.execute(locked(query, Invoice) if lock else query).scalar_one_or_none()
     if invoice is None:
-        raise Problem(404, "No such invoice.")
+        raise Problem(404, _("No such invoice."))
     return invoice
 
 
@@ -391,7 +392,9 @@ def update_invoice(invoice_id: int) -> Any:
     check_if_match(_dump(invoice))
     values = InvoiceIn(partial=True).load(json_body(InvoiceIn))
     if invoice.issued or invoice.state != "draft":
-        raise Problem(409, "An issued invoice cannot change: issue a credit note.", code="locked")
+        raise Problem(
+            409, _("An issued invoice cannot change: issue a credit note."), code="locked"
+        )
     _custom(values, existing=dict(invoice.custom or {}))
     try:
         services.update_draft(invoice, values)
@@ -439,9 +442,9 @@ def invoice_transition(invoice_id: int, name: str) -> Any:
     _row, definition = workflow.engine.definition_of(invoice)
     step = definition.transition(name)
     if step is None:
-        raise Problem(404, "This invoice's workflow has no such transition.")
+        raise Problem(404, _("This invoice's workflow has no such transition."))
     if step.permission and not can(step.permission):
-        raise Problem(403, "Your role or token does not allow this step.")
+        raise Problem(403, _("Your role or token does not allow this step."))
     try:
         workflow.apply(
             invoice, DOCUMENT_TYPE, name, role=current_role(), comment=values.get("comment")
@@ -478,7 +481,7 @@ def invoice_xml(invoice_id: int) -> Any:
     """The invoice's FatturaPA XML (409 until it is issued)."""
     invoice = _invoice(invoice_id)
     if not invoice.xml_content:
-        raise Problem(409, "The XML is built when the invoice is issued.", code="not_issued")
+        raise Problem(409, _("The XML is built when the invoice is issued."), code="not_issued")
     return Response(
         invoice.xml_content,
         mimetype="application/xml",

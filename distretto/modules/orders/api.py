@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext as _
 from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -85,7 +86,7 @@ def _order(kind: str, order_id: int, *, lock: bool = False) -> Order:
     )
     order = db.session.execute(locked(query, Order) if lock else query).scalar_one_or_none()
     if order is None:
-        raise Problem(404, "No such order.")
+        raise Problem(404, _("No such order."))
     return order
 
 
@@ -171,9 +172,9 @@ def _register(kind: str) -> None:
         _row, definition = workflow.engine.definition_of(order)
         step = definition.transition(name)
         if step is None:
-            raise Problem(404, "This order's workflow has no such transition.")
+            raise Problem(404, _("This order's workflow has no such transition."))
         if step.permission and not can(step.permission):
-            raise Problem(403, "Your role or token does not allow this step.")
+            raise Problem(403, _("Your role or token does not allow this step."))
         services.transition(order, name, values.get("comment"))
         db.session.flush()
         return respond(dump(order))

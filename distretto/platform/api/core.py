@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint as SmorestBlueprint
 from limits import parse
@@ -156,7 +157,7 @@ def _before_api_request() -> Response | None:
         return None
     for value in (request.view_args or {}).values():
         if isinstance(value, int) and not 0 < value <= MAX_ID:
-            raise Problem(404, "No such resource.")
+            raise Problem(404, _("No such resource."))
     identity = g.get("api_token")
     if identity is not None:
         from distretto.platform.api.tokens import touch
@@ -166,7 +167,7 @@ def _before_api_request() -> Response | None:
         csrf.protect()  # a browser session: same-origin calls send X-CSRFToken
     _count_request()
     if request.method in {"POST", "PUT", "PATCH"} and _has_body() and not request.is_json:
-        raise Problem(415, "Send the body as JSON (Content-Type: application/json).")
+        raise Problem(415, _("Send the body as JSON (Content-Type: application/json)."))
     return _replay_idempotent()
 
 
@@ -201,7 +202,7 @@ def _count_request() -> None:
     if not allowed:
         raise Problem(
             429,
-            "Too many requests for this firm: slow down and retry later.",
+            _("Too many requests for this firm: slow down and retry later."),
             code="rate_limited",
             headers={
                 "Retry-After": str(reset),
@@ -224,7 +225,7 @@ def _replay_idempotent() -> Response | None:
     if key is None or request.method != "POST":
         return None
     if not 1 <= len(key) <= 200 or not key.isprintable():
-        raise Problem(400, "The Idempotency-Key must be 1 to 200 printable characters.")
+        raise Problem(400, _("The Idempotency-Key must be 1 to 200 printable characters."))
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\0" + request.full_path.encode())
@@ -243,7 +244,7 @@ def _replay_idempotent() -> Response | None:
     if row.fingerprint != fingerprint:
         raise Problem(
             422,
-            "This Idempotency-Key was already used for a different request.",
+            _("This Idempotency-Key was already used for a different request."),
             code="idempotency_key_reused",
         )
     response = Response(row.body, status=row.status_code)
@@ -283,7 +284,7 @@ def _after_api_request(response: Response) -> Response:
         db.session.rollback()
         return problem_response(
             409,
-            "Another request with this Idempotency-Key is being processed; retry it.",
+            _("Another request with this Idempotency-Key is being processed; retry it."),
             code="idempotency_key_in_use",
         )
     return response

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, g, json, request
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -113,7 +114,7 @@ def validation_problem(error: ValidationError) -> Response:
         messages = {"_schema": list(messages)}
     return problem_response(
         422,
-        "The request has invalid fields.",
+        _("The request has invalid fields."),
         errors=messages,
         code="invalid",
     )
@@ -142,13 +143,13 @@ def from_http_exception(error: HTTPException) -> Response:
         errors = messages
         headers.update(data.get("headers") or {})
         if errors:
-            detail = "The request has invalid parameters."
+            detail = _("The request has invalid parameters.")
     if status == 405:
         allowed = getattr(error, "valid_methods", None)
         if allowed:
             headers["Allow"] = ", ".join(sorted(allowed))
     if status == 429:
-        detail = "Too many requests for this firm: slow down and retry later."
+        detail = _("Too many requests for this firm: slow down and retry later.")
         retry = (error.get_headers() if hasattr(error, "get_headers") else []) or []
         for name, value in retry:
             if name.lower() == "retry-after":
@@ -161,4 +162,6 @@ def from_http_exception(error: HTTPException) -> Response:
 
 
 def server_error() -> Response:
-    return problem_response(500, "Something went wrong on our side; the request changed nothing.")
+    return problem_response(
+        500, _("Something went wrong on our side; the request changed nothing.")
+    )

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, json, request
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
 
@@ -44,16 +45,16 @@ def json_body(schema: Schema | type[Schema] | None = None) -> dict[str, Any]:
     silently ignored, so a typing slip in a client is reported.
     """
     if not request.is_json:
-        raise Problem(415, "Send the body as JSON (Content-Type: application/json).")
+        raise Problem(415, _("Send the body as JSON (Content-Type: application/json)."))
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise Problem(400, "The body must be a JSON object.")
+        raise Problem(400, _("The body must be a JSON object."))
     if schema is not None:
         instance = schema() if isinstance(schema, type) else schema
         known = {f.data_key or name for name, f in instance.fields.items() if not f.dump_only}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValidationError({name: ["Unknown field."] for name in unknown})
+            raise ValidationError({name: [_("Unknown field.")] for name in unknown})
     return data
 
 
@@ -107,13 +108,13 @@ def check_if_match(current: Any) -> None:
     if not request.if_match:
         raise Problem(
             428,
-            "Send If-Match with the ETag you read, so a concurrent change is not overwritten.",
+            _("Send If-Match with the ETag you read, so a concurrent change is not overwritten."),
             code="if_match_required",
         )
     if not request.if_match.contains(etag_of(current)):
         raise Problem(
             412,
-            "The resource changed since you read it: read it again and redo your change.",
+            _("The resource changed since you read it: read it again and redo your change."),
             code="stale",
         )
 
@@ -283,13 +284,18 @@ def custom_field_filters(model: Any, document_type: str) -> list[Any]:
     clauses: list[Any] = []
     errors: dict[str, list[str]] = {}
     for param, value in wanted:
-        name, _, op = param[3:].partition("__")
+        name, _sep, op = param[3:].partition("__")
         definition = definitions.get(name)
         if definition is None:
-            errors[param] = ["Unknown custom field."]
+            errors[param] = [_("Unknown custom field.")]
             continue
         if op and op not in FILTER_OPERATORS:
-            errors[param] = [f"Unknown operator; use one of {', '.join(FILTER_OPERATORS)}."]
+            errors[param] = [
+                _(
+                    "Unknown operator; use one of %(operators)s.",
+                    operators=", ".join(FILTER_OPERATORS),
+                )
+            ]
             continue
         try:
             clauses.append(
@@ -298,7 +304,7 @@ def custom_field_filters(model: Any, document_type: str) -> list[Any]:
                 )
             )
         except (ValueError, ArithmeticError) as exc:
-            errors[param] = [str(exc) or "Not a valid filter."]
+            errors[param] = [str(exc) or _("Not a valid filter.")]
     if errors:
-        raise Problem(400, "Some filters are not valid.", errors=errors, code="bad_filter")
+        raise Problem(400, _("Some filters are not valid."), errors=errors, code="bad_filter")
     return clauses

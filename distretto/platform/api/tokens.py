@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort, g, request
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from distretto.platform import audit
@@ -123,7 +124,7 @@ def tokens() -> list[ApiToken]:
 
 def bearer_secret() -> str | None:
     header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+    scheme, _sep, value = header.partition(" ")
     if scheme.lower() != "bearer":
         return None
     return value.strip() or None
@@ -155,7 +156,7 @@ def load_user_from_token(req: Any) -> Any:
         if row is None:
             abort(404)
         if not row.is_usable():
-            abort(401, "This API token was revoked or has expired.")
+            abort(401, _("This API token was revoked or has expired."))
         identity = TokenIdentity(
             id=row.id,
             tenant_id=tenant.id,
@@ -166,7 +167,7 @@ def load_user_from_token(req: Any) -> Any:
         )
     user = db.session.get(User, identity.created_by_id)
     if user is None or not user.is_active:
-        abort(401, "The member who made this API token can no longer sign in.")
+        abort(401, _("The member who made this API token can no longer sign in."))
     g.api_token = identity
     g.api_permissions = identity.permissions
     return user
