@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
@@ -36,7 +37,7 @@ def trail(tenant: Tenant) -> list[AuditEntry]:
 
 
 def verify(tenant: Tenant) -> audit.VerifyResult:
-    with tenant_context(tenant):
+    with tenant_context(tenant), force_locale("en"):
         return audit.verify()
 
 

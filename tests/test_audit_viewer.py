@@ -138,3 +138,8 @@ def test_verify_reports_an_intact_chain_then_where_it_was_tampered(firm, distret
     assert "The chain is broken." in html
     assert "entry 5: content altered since it was written" in html
     assert "The chain is intact." not in html
+    # the firm's Italian speakers read the problem in Italian
+    with db.session.begin():
+        db.session.get(type(tenant), tenant.id).default_locale = "it"
+    html = client.get(f"/{tenant.slug}/settings/audit/verify").get_data(as_text=True)
+    assert "voce 5: contenuto alterato dopo la scrittura" in html

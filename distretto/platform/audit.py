@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context
+from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import JSON
@@ -166,12 +167,15 @@ class VerifyResult:
 
 def _missing(first: int, last: int, where: str) -> str:
     if first == last:
-        return f"entry {first}: missing ({where})"
-    return f"entries {first} to {last}: missing ({where})"
+        return _("entry %(first)d: missing (%(why)s)", first=first, why=where)
+    return _("entries %(first)d to %(last)d: missing (%(why)s)", first=first, last=last, why=where)
 
 
 def verify() -> VerifyResult:
     """Recompute the current firm's chain; every problem names the entry.
+
+    Problems are written in the current language (the firm's page shows them;
+    the CLI asks for English, like the rest of its output).
 
     Detected: an entry whose content no longer matches its hash (altered), an
     entry that does not follow the one before it (altered, reordered or a
@@ -194,14 +198,24 @@ def verify() -> VerifyResult:
     for entry in rows:
         count += 1
         if entry.seq > expected_seq:
-            problems.append(_missing(expected_seq, entry.seq - 1, "deleted"))
+            problems.append(_missing(expected_seq, entry.seq - 1, _("deleted")))
         elif entry.seq < expected_seq:  # cannot happen with UNIQUE (tenant_id, seq)
-            problems.append(f"entry {entry.seq}: duplicated or out of order")
+            problems.append(_("entry %(seq)d: duplicated or out of order", seq=entry.seq))
         if entry.prev_hash != expected_prev:
-            previous = f"entry {expected_seq - 1}" if expected_seq > 1 else "the start of the trail"
-            problems.append(f"entry {entry.seq}: does not follow {previous} (chain broken)")
+            previous = (
+                _("entry %(seq)d", seq=expected_seq - 1)
+                if expected_seq > 1
+                else _("the start of the trail")
+            )
+            problems.append(
+                _(
+                    "entry %(seq)d: does not follow %(previous)s (chain broken)",
+                    seq=entry.seq,
+                    previous=previous,
+                )
+            )
         if compute_hash(entry.content()) != entry.hash:
-            problems.append(f"entry {entry.seq}: content altered since it was written")
+            problems.append(_("entry %(seq)d: content altered since it was written", seq=entry.seq))
         expected_prev = entry.hash
         expected_seq = entry.seq + 1
     last_present = expected_seq - 1
@@ -215,16 +229,26 @@ def verify() -> VerifyResult:
             _missing(
                 last_present + 1,
                 head_seq,
-                f"deleted from the end: {head_seq} were written, the trail ends at {last_present}",
+                _(
+                    "deleted from the end: %(written)d were written, the trail ends at %(last)d",
+                    written=head_seq,
+                    last=last_present,
+                ),
             )
         )
     elif head_seq < last_present:
         problems.append(
-            f"entry {last_present}: beyond the last entry written ({head_seq}); "
-            "the head row was altered"
+            _(
+                "entry %(seq)d: beyond the last entry written (%(written)d); "
+                "the head row was altered",
+                seq=last_present,
+                written=head_seq,
+            )
         )
     elif head_hash != expected_prev:
-        problems.append(f"entry {head_seq}: does not match the hash recorded when it was written")
+        problems.append(
+            _("entry %(seq)d: does not match the hash recorded when it was written", seq=head_seq)
+        )
     return VerifyResult(
         ok=not problems,
         entries=count,

@@ -272,7 +272,9 @@ def audit_verify(slug: str) -> None:
         tenant = _tenant(slug)
     except TenantError as exc:
         raise CommandFailed(str(exc)) from exc
-    with tenant_context(tenant):
+    from flask_babel import force_locale
+
+    with tenant_context(tenant), force_locale("en"):  # the CLI speaks English throughout
         result = verify()
     if result.ok:
         click.echo(
