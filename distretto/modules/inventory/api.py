@@ -525,7 +525,6 @@ def _location_id(value: int | None) -> int:
 def _source(source: dict[str, Any], direction: str) -> Any:
     """The document that carries the goods; 422 unless it is the firm's and goes ``direction``,
     409 when its state does not let goods move (the pages' rule)."""
-    from distretto.modules.inventory.views import _goods_refusal
     from distretto.platform.modules import registry
 
     doc_type = registry.document_types.get(source["document_type"])
@@ -538,7 +537,7 @@ def _source(source: dict[str, Any], direction: str) -> Any:
         or getattr(document, "stock_direction", direction) != direction
     ):
         raise ValidationError({"source": ["No such document carrying goods this way."]})
-    refusal = _goods_refusal(document)
+    refusal = services.goods_refusal(document)
     if refusal:
         raise Problem(409, refusal, code="goods_cannot_move")
     return document

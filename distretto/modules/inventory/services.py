@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
@@ -115,6 +116,33 @@ def locations() -> list[Location]:
             select(Location).where(Location.active.is_(True)).order_by(Location.id)
         ).scalars()
     )
+
+
+def goods_refusal(document: Any) -> str | None:
+    """Why no goods may move for ``document`` now (None when they may).
+
+    Goods move only for an agreed document, one whose state locks its lines
+    (a confirmed sales order, a sent purchase order), and never for a finished
+    one (done, cancelled): what moves must match what was agreed; and only in a
+    state the firm's workflow ships or receives from (not while awaiting approval).
+    The pages and the API both ask here.
+    """
+    if getattr(document, "workflow_id", None) is None:
+        return None
+    _row, definition = workflow.engine.definition_of(document)
+    number = getattr(document, "number", None) or ""
+    if definition.is_final(document.state):
+        return _("%(number)s is closed: no goods can move for it.", number=number)
+    if not workflow.is_locked(document, "lines"):
+        return _("%(number)s can still be changed: goods move once it is confirmed.", number=number)
+    outstanding = any(line.outstanding > 0 for line in document.stock_lines())
+    if outstanding and not workflow.accepts_delivery(document):
+        return _(
+            "%(number)s is %(state)s: its workflow does not let goods move in this state.",
+            number=number,
+            state=workflow.state_label(document, str(get_locale() or "it")),
+        )
+    return None
 
 
 # --- levels -------------------------------------------------------------------------

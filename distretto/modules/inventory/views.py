@@ -6,7 +6,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -163,19 +162,6 @@ def shipments() -> Any:
     return listviews.render(lists.SHIPMENTS, "inventory/shipments.html")
 
 
-def _workflow_versions(documents: Any) -> list[Any]:
-    """The workflow versions of the listed documents, in one query; held while the page
-    renders each row's state label, so none is read again per row."""
-    ids = {d.workflow_id for d in documents if d.workflow_id is not None}
-    if not ids:
-        return []
-    return list(
-        db.session.execute(
-            select(workflow.WorkflowDefinition).where(workflow.WorkflowDefinition.id.in_(ids))
-        ).scalars()
-    )
-
-
 def _parties(ids: set[int]) -> dict[int, Party]:
     if not ids:
         return {}
@@ -258,31 +244,6 @@ def _check_direction(document: Any, direction: str) -> None:
         abort(404)
 
 
-def _goods_refusal(document: Any) -> str | None:
-    """Why no goods may move for ``document`` now (None when they may).
-
-    Goods move only for an agreed document, one whose state locks its lines
-    (a confirmed sales order, a sent purchase order), and never for a finished
-    one (done, cancelled): what moves must match what was agreed.
-    """
-    if getattr(document, "workflow_id", None) is None:
-        return None
-    _row, definition = workflow.engine.definition_of(document)
-    number = getattr(document, "number", None) or ""
-    if definition.is_final(document.state):
-        return _("%(number)s is closed: no goods can move for it.", number=number)
-    if not workflow.is_locked(document, "lines"):
-        return _("%(number)s can still be changed: goods move once it is confirmed.", number=number)
-    outstanding = any(line.outstanding > 0 for line in document.stock_lines())
-    if outstanding and not workflow.accepts_delivery(document):
-        return _(
-            "%(number)s is %(state)s: its workflow does not let goods move in this state.",
-            number=number,
-            state=workflow.state_label(document, str(get_locale() or "it")),
-        )
-    return None
-
-
 def _detail_url(doc_type: Any, document: Any) -> str:
     return (
         url_for(doc_type.detail_endpoint, document_id=document.id)
@@ -301,7 +262,7 @@ def ship_document(document_type: str, document_id: int) -> Any:
     form = ShipForm()
     form.carrier.choices = select_choices(CARRIERS)
     errors: dict[int, str] = {}
-    refusal = _goods_refusal(document)
+    refusal = services.goods_refusal(document)
     if refusal:
         return render_template(
             "inventory/ship.html",
@@ -390,7 +351,7 @@ def receive_document(document_type: str, document_id: int) -> Any:
     lines = [line for line in document.stock_lines() if line.outstanding > 0 and line.product_id]
     form = ReceiveForm()
     errors: dict[int, str] = {}
-    refusal = _goods_refusal(document)
+    refusal = services.goods_refusal(document)
     if refusal:
         return render_template(
             "inventory/receive.html",
