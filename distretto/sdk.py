@@ -21,6 +21,7 @@ from distretto.platform.api import (
     CustomFields,
     DecimalString,
     Problem,
+    TransitionIn,
     UtcDateTime,
     api_blueprint,
     check_if_match,
@@ -33,6 +34,8 @@ from distretto.platform.api import (
     page_schema,
     paginate,
     respond,
+    transition_input,
+    workflow_step,
 )
 from distretto.platform.charts import Chart, ChartPoint
 from distretto.platform.context import current_tenant, current_tenant_id, tenant_context
@@ -72,6 +75,9 @@ __all__ = [
     "Problem",
     "api_blueprint",
     "check_if_match",
+    "transition_input",
+    "workflow_step",
+    "TransitionIn",
     "custom_field_filters",
     "etag_of",
     "json_body",

@@ -38,7 +38,6 @@ from distretto.sdk import (
     StockLine,
     UtcDateTime,
     api_blueprint,
-    can,
     check_if_match,
     current_role,
     custom_field_filters,
@@ -51,7 +50,9 @@ from distretto.sdk import (
     paginate,
     permission_required,
     respond,
+    transition_input,
     workflow,
+    workflow_step,
 )
 
 blp = api_blueprint(
@@ -364,10 +365,6 @@ class CountedIn(Schema):
     )
 
 
-class TransitionIn(Schema):
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
-
-
 # --- lists' arguments --------------------------------------------------------------------------
 
 STOCK_SORTS = {
@@ -594,19 +591,8 @@ def _free_lines(items: list[dict[str, Any]]) -> list[tuple[Any, Decimal]]:
 
 
 def _apply(shipment: Shipment, name: str, comment: str | None) -> None:
-    _row, definition = workflow.engine.definition_of(shipment)
-    step = definition.transition(name)
-    if step is None:
-        raise Problem(404, _("This shipment's workflow has no such transition."))
-    if step.permission and not can(step.permission):
-        raise Problem(403, _("Your role or token does not allow this step."))
+    workflow_step(shipment, name)
     workflow.apply(shipment, DOCUMENT_TYPE, name, role=current_role(), comment=comment)
-
-
-def _has_body() -> bool:
-    from flask import request
-
-    return bool(request.get_data(cache=True))
 
 
 # --- stock and ledger ------------------------------------------------------------------------
@@ -822,7 +808,7 @@ def shipment_transition(shipment_id: int, name: str) -> Any:
     """Move a shipment through its workflow: ``ship`` (moves the goods, numbers the DDT) or
     ``cancel``; 409 with the reason when refused (stock short, wrong state)."""
     shipment = _shipment(shipment_id, lock=True)
-    values = TransitionIn().load(json_body(TransitionIn) if _has_body() else {})
+    values = transition_input()
     try:
         _apply(shipment, name, values.get("comment"))
     except workflow.TransitionRefused as exc:

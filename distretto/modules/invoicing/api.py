@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
@@ -34,7 +34,6 @@ from distretto.sdk import (
     Problem,
     UtcDateTime,
     api_blueprint,
-    can,
     check_if_match,
     current_role,
     custom_field_filters,
@@ -47,7 +46,9 @@ from distretto.sdk import (
     paginate,
     permission_required,
     respond,
+    transition_input,
     workflow,
+    workflow_step,
 )
 
 blp = api_blueprint(
@@ -237,10 +238,6 @@ class OverdueOut(Schema):
     paid_amount = DecimalString(places=2)
     outstanding = DecimalString(places=2)
     days_overdue = fields.Integer()
-
-
-class TransitionIn(Schema):
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 SORTS = {
@@ -438,13 +435,8 @@ def invoice_transition(invoice_id: int, name: str) -> Any:
     XML), ``mark_sent``, ``cancel`` (a draft). 409 with the reason when refused; for
     ``issue``, ``problems`` lists what to fix (firm's or customer's fiscal data, lines)."""
     invoice = _invoice(invoice_id, lock=True)
-    values = TransitionIn().load(json_body(TransitionIn) if request.get_data(cache=True) else {})
-    _row, definition = workflow.engine.definition_of(invoice)
-    step = definition.transition(name)
-    if step is None:
-        raise Problem(404, _("This invoice's workflow has no such transition."))
-    if step.permission and not can(step.permission):
-        raise Problem(403, _("Your role or token does not allow this step."))
+    values = transition_input()
+    workflow_step(invoice, name)
     try:
         workflow.apply(
             invoice, DOCUMENT_TYPE, name, role=current_role(), comment=values.get("comment")

@@ -22,12 +22,10 @@ from distretto.modules.orders.schemas import (
     PurchaseOrderOut,
     SalesOrderIn,
     SalesOrderOut,
-    TransitionIn,
 )
 from distretto.sdk import (
     Problem,
     api_blueprint,
-    can,
     check_if_match,
     custom_field_filters,
     db,
@@ -39,7 +37,8 @@ from distretto.sdk import (
     paginate,
     permission_required,
     respond,
-    workflow,
+    transition_input,
+    workflow_step,
 )
 
 blp = api_blueprint(
@@ -167,14 +166,8 @@ def _register(kind: str) -> None:
 
     def transition(order_id: int, name: str) -> Any:
         order = _order(kind, order_id, lock=True)
-        body = json_body(TransitionIn) if _has_json() else {}
-        values = TransitionIn().load(body)
-        _row, definition = workflow.engine.definition_of(order)
-        step = definition.transition(name)
-        if step is None:
-            raise Problem(404, _("This order's workflow has no such transition."))
-        if step.permission and not can(step.permission):
-            raise Problem(403, _("Your role or token does not allow this step."))
+        values = transition_input()
+        workflow_step(order, name)
         services.transition(order, name, values.get("comment"))
         db.session.flush()
         return respond(dump(order))
@@ -227,12 +220,6 @@ def _register(kind: str) -> None:
             blp.response(200, schema_out, headers=ETAG_HEADER)(transition)
         )
     )
-
-
-def _has_json() -> bool:
-    from flask import request
-
-    return bool(request.get_data(cache=True))
 
 
 for _kind in (SALE, PURCHASE):

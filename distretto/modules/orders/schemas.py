@@ -206,9 +206,3 @@ class PurchaseOrderIn(OrderSchema):
         exclude = ("version",)
 
     custom = CustomFields("purchase_order", load_default=dict)
-
-
-class TransitionIn(Schema):
-    comment = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=2000)
-    )

@@ -9,6 +9,7 @@ from distretto.platform.api.problems import Problem
 from distretto.platform.api.resources import (
     CustomFields,
     DecimalString,
+    TransitionIn,
     UtcDateTime,
     check_if_match,
     custom_field_filters,
@@ -20,6 +21,8 @@ from distretto.platform.api.resources import (
     page_schema,
     paginate,
     respond,
+    transition_input,
+    workflow_step,
 )
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "DecimalString",
     "UtcDateTime",
     "Problem",
+    "TransitionIn",
     "api_blueprint",
     "check_if_match",
     "custom_field_filters",
@@ -40,4 +44,6 @@ __all__ = [
     "page_schema",
     "paginate",
     "respond",
+    "transition_input",
+    "workflow_step",
 ]

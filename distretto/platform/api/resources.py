@@ -308,3 +308,33 @@ def custom_field_filters(model: Any, document_type: str) -> list[Any]:
     if errors:
         raise Problem(400, _("Some filters are not valid."), errors=errors, code="bad_filter")
     return clauses
+
+
+class TransitionIn(Schema):
+    """The optional body of ``POST .../<id>/transitions/<name>``: a comment for the history."""
+
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+def transition_input() -> dict[str, Any]:
+    """The transition's body, when one was sent (a bodyless POST is the usual case)."""
+    return TransitionIn().load(json_body(TransitionIn) if request.get_data(cache=True) else {})
+
+
+def workflow_step(document: Any, name: str) -> Any:
+    """The transition ``name`` of the document's workflow, if the caller may fire it.
+
+    404 when the firm's workflow has no such step, 403 when the role (or the API
+    token) lacks its permission; the guard's own refusals come later, from
+    ``workflow.apply`` (409).
+    """
+    from distretto.platform import workflow
+    from distretto.platform.permissions import can
+
+    _row, definition = workflow.engine.definition_of(document)
+    step = definition.transition(name)
+    if step is None:
+        raise Problem(404, _("The workflow has no step %(name)s.", name=name))
+    if step.permission and not can(step.permission):
+        raise Problem(403, _("Your role or token does not allow this step."))
+    return step

@@ -20,7 +20,6 @@ from distretto.sdk import (
     Problem,
     UtcDateTime,
     api_blueprint,
-    can,
     current_role,
     db,
     json_body,
@@ -30,9 +29,11 @@ from distretto.sdk import (
     paginate,
     permission_required,
     respond,
+    transition_input,
     workflow,
+    workflow_step,
 )
-from flask import request, url_for
+from flask import url_for
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -145,10 +146,6 @@ class ReturnIn(Schema):
     lines = fields.List(
         fields.Nested(ReturnLineIn), required=True, validate=validate.Length(min=1, max=200)
     )
-
-
-class TransitionIn(Schema):
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 DISPATCH_SORTS = {"created_at": Dispatch.created_at, "shipped_on": Dispatch.shipped_on}
@@ -271,13 +268,8 @@ def dispatch_transition(dispatch_id: int, name: str) -> Any:
     """Move a dispatch through the firm's workflow (``send``, ``close``...); 409 with the
     reason when refused (no lines, material still out)."""
     dispatch = _dispatch(dispatch_id, lock=True)
-    values = TransitionIn().load(json_body(TransitionIn) if request.get_data(cache=True) else {})
-    _row, definition = workflow.engine.definition_of(dispatch)
-    step = definition.transition(name)
-    if step is None:
-        raise Problem(404, "This dispatch's workflow has no such transition.")
-    if step.permission and not can(step.permission):
-        raise Problem(403, "Your role or token does not allow this step.")
+    values = transition_input()
+    workflow_step(dispatch, name)
     workflow.apply(
         dispatch, services.DOCUMENT_TYPE, name, role=current_role(), comment=values["comment"]
     )
